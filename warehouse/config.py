@@ -1,0 +1,276 @@
+"""Ringledger configuration: one TOML file, secrets from the environment, a working default for everything.
+
+The file is `ringledger.toml`, found at `$RINGLEDGER_CONFIG`, else `$RINGLEDGER_HOME/ringledger.toml`.
+Data lives under `$RINGLEDGER_HOME` (default `./var`). Settings are read when a resource or app is
+built (`load_settings()`), never at import time.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+import zoneinfo
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+DEFAULT_HOME = "var"
+CONFIG_NAME = "ringledger.toml"
+
+
+class ConfigError(Exception):
+    """The configuration file is missing a value, has a wrong one, or cannot be read."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class Company(_Section):
+    name: str = "Ringledger"
+    time_zone: str = "UTC"
+    language: str = "en"
+    currency: str = "EUR"
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+
+class NumberRange(_Section):
+    """An inclusive range of internal numbers of one length, such as 2000-2999."""
+
+    low: str
+    high: str
+
+    @classmethod
+    def parse(cls, text: str) -> NumberRange:
+        """Read '2000-2999' or a single number '2100'."""
+        parts = [p.strip() for p in text.split("-")]
+        if len(parts) == 1:
+            parts = parts * 2
+        if len(parts) != 2 or not all(p.isdigit() for p in parts) or len(parts[0]) != len(parts[1]):
+            raise ValueError(f"internal range {text!r} must look like 2000-2999 (digits, same length)")
+        if int(parts[0]) > int(parts[1]):
+            raise ValueError(f"internal range {text!r} runs backwards")
+        return cls(low=parts[0], high=parts[1])
+
+    def contains(self, number: str) -> bool:
+        """True when the number has this range's length and lies inside it."""
+        return len(number) == len(self.low) and number.isdigit() and self.low <= number <= self.high
+
+
+class Site(_Section):
+    name: str
+    country: str = "US"
+    time_zone: str = "UTC"
+    language: str = "en"
+    # Digits a user dials to get an outside line; CUCM usually keeps them in the CDR.
+    access_codes: list[str] = Field(default_factory=list)
+    cdr_has_access_code: bool = True
+    internal_ranges: list[str] = Field(default_factory=list)
+    # Numbers the dial plan turns into emergency calls beyond the country's own (e.g. "9911", "0112").
+    emergency_numbers: list[str] = Field(default_factory=list)
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, value: str) -> str:
+        value = value.upper()
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(f"unknown country code {value!r} (ISO 3166 alpha-2, such as IT or GB)")
+        return value
+
+    @field_validator("access_codes", "emergency_numbers")
+    @classmethod
+    def _digits(cls, values: list[str]) -> list[str]:
+        for v in values:
+            if not re.fullmatch(r"[0-9*#+]+", v):
+                raise ValueError(f"{v!r} is not a dialable digit string")
+        return values
+
+    @field_validator("internal_ranges")
+    @classmethod
+    def _ranges(cls, values: list[str]) -> list[str]:
+        for v in values:
+            NumberRange.parse(v)
+        return values
+
+    @cached_property
+    def ranges(self) -> tuple[NumberRange, ...]:
+        """The internal number ranges, parsed."""
+        return tuple(NumberRange.parse(v) for v in self.internal_ranges)
+
+
+DeviceKind = Literal["gateway", "trunk", "phone", "voicemail", "conference", "cti", "other"]
+
+
+class Device(_Section):
+    """A CUCM device name (or shell pattern such as 'MIL-GW-*') and what it is."""
+
+    device: str
+    kind: DeviceKind = "gateway"
+    label: str = ""
+    site: str = ""
+    tariff_plan: str = ""
+    channels: int = Field(default=30, ge=0)
+
+    def matches(self, name: str) -> bool:
+        """True when a CDR device name is this device (case-insensitive; shell patterns allowed)."""
+        return fnmatch.fnmatchcase(name.lower(), self.device.lower())
+
+
+class Ingest(_Section):
+    inbox: str = ""
+    # A file is complete once its size and time have not changed for this long.
+    settle_seconds: float = Field(default=1.0, ge=0)
+    sensor_interval_seconds: int = Field(default=2, ge=1)
+    # Who pays an outgoing leg of a call forwarded to an outside number: the forwarding line or the caller.
+    forwarded_calls_charged_to: Literal["forwarder", "caller"] = "forwarder"
+    # Bytes of CDR text parsed per batch; bounds memory when ingesting millions of legs.
+    batch_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+
+
+class Database(_Section):
+    url: str = ""
+
+
+class Service(_Section):
+    address: str = "127.0.0.1"
+    port: int = Field(ge=0, le=65535)
+
+
+class Privacy(_Section):
+    # Digits of an external number hidden (replaced by '*') per role.
+    mask_digits: dict[str, int] = Field(default_factory=lambda: {"user": 3, "supervisor": 3, "administrator": 0})
+
+
+class Cucm(_Section):
+    """Connection to CUCM for AXL and External Call Control; empty means not configured."""
+
+    cluster: str = ""
+    axl_url: str = ""
+    axl_user: str = ""
+    axl_version: str = "14.0"
+
+
+class Settings(_Section):
+    home: Path
+    config_path: Path | None = None
+    company: Company = Company()
+    sites: list[Site] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    ingest: Ingest = Ingest()
+    database: Database = Database()
+    portal: Service = Service(port=8501)
+    phone_service: Service = Service(port=8502)
+    dagster: Service = Service(port=3000)
+    privacy: Privacy = Privacy()
+    cucm: Cucm = Cucm()
+    demo: bool = False
+
+    @model_validator(mode="after")
+    def _references(self) -> Settings:
+        names = [s.name for s in self.sites]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"site names must be unique: {sorted(dupes)}")
+        for i, dev in enumerate(self.devices):
+            if dev.site and dev.site not in names:
+                raise ValueError(f"devices[{i}] ({dev.device}): site {dev.site!r} is not one of the sites")
+        return self
+
+    # Paths under the data home -------------------------------------------------------------
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return Path(self.ingest.inbox) if self.ingest.inbox else self.home / "inbox"
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.home / "archive"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def tariffs_dir(self) -> Path:
+        return self.home / "tariffs"
+
+    @property
+    def database_url(self) -> str:
+        """The app database: $RINGLEDGER_DATABASE_URL, the configured URL, else SQLite under the home."""
+        url = os.environ.get("RINGLEDGER_DATABASE_URL") or self.database.url
+        return url or f"sqlite:///{(self.home / 'ringledger.db').resolve()}"
+
+    @property
+    def cucm_configured(self) -> bool:
+        return bool(self.cucm.cluster or self.cucm.axl_url)
+
+    def site(self, name: str) -> Site | None:
+        """The site with this name."""
+        return next((s for s in self.sites if s.name == name), None)
+
+    def device(self, name: str) -> Device | None:
+        """The inventory entry for a CUCM device name (exact names win over patterns)."""
+        lowered = name.lower()
+        exact = next((d for d in self.devices if d.device.lower() == lowered), None)
+        return exact or next((d for d in self.devices if d.matches(name)), None)
+
+
+def home_dir() -> Path:
+    """The data home: $RINGLEDGER_HOME, else ./var."""
+    return Path(os.environ.get("RINGLEDGER_HOME") or DEFAULT_HOME).resolve()
+
+
+def config_path(home: Path | None = None) -> Path:
+    """Where the configuration file is (it may not exist: then every default applies)."""
+    explicit = os.environ.get("RINGLEDGER_CONFIG")
+    if explicit:
+        return Path(explicit).resolve()
+    return (home or home_dir()) / CONFIG_NAME
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_settings(path: Path | None = None, home: Path | None = None) -> Settings:
+    """Read the configuration; raise ConfigError naming the file, the setting and what is wrong."""
+    home = (home or home_dir()).resolve()
+    path = path or config_path(home)
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: {exc}") from exc
+    elif os.environ.get("RINGLEDGER_CONFIG"):
+        raise ConfigError(f"{path}: RINGLEDGER_CONFIG names a file that does not exist")
+    data.pop("home", None)
+    try:
+        return Settings(home=home, config_path=path if path.exists() else None, **data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_location(err['loc']) or 'file'}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from None

@@ -1,0 +1,358 @@
+"""Ingest CUCM CDR/CMR files: archive, ledger, parse, publish raw partitions, rebuild the days touched.
+
+The same code serves `ringledger ingest PATH...` and the pipeline's inbox sensor. Every step is
+restartable: a file is archived before it is parsed, a batch's parts are staged before they are
+published, and the ledger says which batch each file belongs to; a run killed anywhere leaves the
+published lake as it was, and the next run completes or redoes the interrupted batch. A file whose
+checksum is already in the ledger changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import sqlalchemy as sa
+
+from warehouse import appdb
+from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
+from warehouse.calls import build_days
+from warehouse.config import Settings
+from warehouse.cucm import Parser, SourceFile, is_complete_name, new_connection, read_source
+from warehouse.lake import Lake, LakeWriter
+
+Progress = Callable[[str, dict], None]
+
+
+@dataclass
+class IngestReport:
+    """What one ingest run did."""
+
+    files: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    incomplete: int = 0
+    not_cdr: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    cdr_rows: int = 0
+    cmr_rows: int = 0
+    rejects: int = 0
+    bytes: int = 0
+    days: set[str] = field(default_factory=set)
+    calls_rows: int = 0
+    seconds: float = 0.0
+
+    @property
+    def legs_per_second(self) -> float:
+        return self.cdr_rows / self.seconds if self.seconds else 0.0
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every complete data file under the given files and folders (skips '_' and hidden names)."""
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if (
+                    child.is_file()
+                    and is_complete_name(child.name)
+                    and not any(p.startswith((".", "_")) for p in child.relative_to(path).parts[:-1])
+                ):
+                    yield child
+        elif path.is_file():
+            if is_complete_name(path.name):
+                yield path
+        else:
+            raise FileNotFoundError(f"{path}: no such file or folder")
+
+
+def _looks_like_cucm(src: SourceFile) -> bool:
+    return bool(src.file_name) or (bool(src.names) and not src.error)
+
+
+class Ingestor:
+    """Runs ingests against one data home (settings, app database and lake)."""
+
+    def __init__(self, settings: Settings, progress: Progress | None = None):
+        self.settings = settings
+        self.engine = appdb.open_db(settings)
+        self.lake = Lake(settings.lake_dir)
+        self.progress = progress or (lambda event, data: None)
+
+    # -- public entry points -------------------------------------------------------------------
+    def ingest(self, paths: Iterable[Path], *, move: bool = False, settle_seconds: float = 0.0) -> IngestReport:
+        """Ingest files and folders; with `move`, delete each source once its data is safe."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self.lake.writer() as writer:
+            self._recover(writer, report)
+            batch: list[tuple[SourceFile, Path | None]] = []
+            batch_bytes = 0
+            for path in discover(paths):
+                report.files += 1
+                src = self._accept(path, report, move=move, settle_seconds=settle_seconds)
+                if src is None:
+                    continue
+                batch.append((src, path if move else None))
+                batch_bytes += len(src.data)
+                if batch_bytes >= self.settings.ingest.batch_bytes:
+                    self._run_batch(writer, batch, report)
+                    batch, batch_bytes = [], 0
+            if batch:
+                self._run_batch(writer, batch, report)
+            self._rebuild_dirty(writer, report)
+            writer.collect_garbage()
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def pending_days(self) -> list[date]:
+        """UTC days whose calls must be rebuilt (raw data changed since their last build)."""
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(sa.select(dirty_day.c.day).order_by(dirty_day.c.day))]
+
+    # -- steps -----------------------------------------------------------------------------------
+    def _accept(self, path: Path, report: IngestReport, *, move: bool, settle_seconds: float) -> SourceFile | None:
+        """Read, checksum, skip duplicates and incomplete files, archive, and record in the ledger."""
+        before = path.stat()
+        if settle_seconds and time.time() - before.st_mtime < settle_seconds:
+            report.incomplete += 1
+            return None
+        src = read_source(path)
+        after = path.stat()
+        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or after.st_size != len(src.data):
+            # Still being written: leave it for the next run.
+            report.incomplete += 1
+            return None
+        if not _looks_like_cucm(src):
+            report.not_cdr.append(str(path))
+            self.progress("skipped", {"file": str(path), "reason": src.error or "not a CUCM CDR/CMR file"})
+            return None
+        with self.engine.begin() as conn:
+            known = conn.execute(sa.select(ingest_file.c.status).where(ingest_file.c.checksum == src.checksum)).first()
+            if known is not None:
+                report.duplicates += 1
+                if move and known.status == "loaded":
+                    path.unlink(missing_ok=True)
+                return None
+            archived = self._archive(src, path)
+            fn = src.file_name
+            conn.execute(
+                ingest_file.insert().values(
+                    name=src.name,
+                    checksum=src.checksum,
+                    size=len(src.data),
+                    kind=src.kind or None,
+                    cluster=fn.cluster if fn else None,
+                    node=fn.node if fn else None,
+                    file_time=fn.file_time if fn else None,
+                    received_at=utcnow(),
+                    archive_path=str(archived),
+                    status="pending",
+                )
+            )
+        src.path = archived
+        report.bytes += len(src.data)
+        return src
+
+    def _archive(self, src: SourceFile, origin: Path) -> Path:
+        when = src.file_name.file_time if src.file_name else datetime.now(UTC)
+        folder = self.settings.archive_dir / f"{when:%Y/%m/%d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / src.name
+        if target.exists() and target.read_bytes() != src.data:
+            target = folder / f"{src.name}.{src.checksum[:12]}"
+        if not target.exists():
+            tmp = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+            tmp.write_bytes(src.data)
+            with tmp.open("rb") as fh:
+                os.fsync(fh.fileno())
+            tmp.replace(target)
+        return target
+
+    def _run_batch(self, writer: LakeWriter, batch: list[tuple[SourceFile, Path | None]], report: IngestReport) -> None:
+        batch_id = f"b{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+        sources = [s for s, _ in batch]
+        with self.engine.begin() as conn:
+            conn.execute(
+                ingest_batch.insert().values(id=batch_id, started_at=utcnow(), status="processing", files=len(sources))
+            )
+            conn.execute(
+                ingest_file.update()
+                .where(ingest_file.c.checksum.in_([s.checksum for s in sources]))
+                .values(batch_id=batch_id, status="processing")
+            )
+        self.progress("parsing", {"batch": batch_id, "files": len(sources)})
+        con = new_connection()
+        try:
+            parsed = Parser(con).parse(sources)
+        finally:
+            con.close()
+        stage = self.lake.staging_dir(batch_id)
+        staged: dict[str, dict[str, list[str]]] = {}
+        for dataset, table in (("raw_cdr", parsed.cdr), ("raw_cmr", parsed.cmr), ("rejects", parsed.rejects)):
+            if table is None or table.num_rows == 0:
+                continue
+            staged[dataset] = {}
+            for part in pl.DataFrame(table).partition_by("day", as_dict=False, maintain_order=True):
+                day = str(part["day"][0])
+                target = stage / dataset / f"{batch_id}-{day}.parquet"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                pq.write_table(part.to_arrow(), target, compression="zstd")
+                staged[dataset].setdefault(day, []).append(str(target))
+        stats = {
+            "files": {
+                s.checksum: {
+                    "rows": parsed.files[s.name].rows,
+                    "rejects": parsed.files[s.name].rejects,
+                    "days": sorted(parsed.files[s.name].days),
+                    "kind": parsed.files[s.name].kind,
+                    "error": parsed.files[s.name].error,
+                }
+                for s in sources
+            },
+            "staged": staged,
+        }
+        (stage / "stats.json").write_text(json.dumps(stats))
+        self._publish(writer, batch_id, stats)
+        for src, origin in batch:
+            if origin is not None:
+                origin.unlink(missing_ok=True)
+            res = parsed.files[src.name]
+            if res.error:
+                report.failed.append((src.name, res.error))
+            else:
+                report.loaded += 1
+            report.rejects += res.rejects
+            report.days.update(res.days)
+        report.cdr_rows += parsed.cdr.num_rows if parsed.cdr is not None else 0
+        report.cmr_rows += parsed.cmr.num_rows if parsed.cmr is not None else 0
+        self.progress(
+            "batch",
+            {
+                "batch": batch_id,
+                "files": len(sources),
+                "cdr_rows": report.cdr_rows,
+                "rejects": report.rejects,
+            },
+        )
+
+    def _publish(self, writer: LakeWriter, batch_id: str, stats: dict) -> None:
+        """Publish a staged batch and close it in the ledger (also used to finish an interrupted one)."""
+        for dataset, days in stats["staged"].items():
+            adds = {day: [Path(p) for p in paths if Path(p).exists()] for day, paths in days.items()}
+            adds = {d: ps for d, ps in adds.items() if ps}
+            if adds:
+                writer.publish(dataset, add=adds)
+        touched: set[date] = set()
+        for dataset, days in stats["staged"].items():
+            for day in days:
+                d = date.fromisoformat(day)
+                if dataset == "raw_cdr":
+                    touched.add(d)
+                elif dataset == "raw_cmr":
+                    # a CMR is stamped when the phone hangs up: it belongs to calls of that day or the day before
+                    touched.update({d, d - timedelta(days=1)})
+        now = utcnow()
+        with self.engine.begin() as conn:
+            total_rows = total_rejects = 0
+            for checksum, res in stats["files"].items():
+                total_rows += res["rows"]
+                total_rejects += res["rejects"]
+                conn.execute(
+                    ingest_file.update()
+                    .where(ingest_file.c.checksum == checksum)
+                    .values(
+                        status="failed" if res["error"] else "loaded",
+                        rows=res["rows"],
+                        rejects=res["rejects"],
+                        days=",".join(res["days"]),
+                        kind=res["kind"] or None,
+                        error=res["error"] or None,
+                        loaded_at=now,
+                    )
+                )
+            conn.execute(
+                ingest_batch.update()
+                .where(ingest_batch.c.id == batch_id)
+                .values(status="published", finished_at=now, rows=total_rows, rejects=total_rejects)
+            )
+            existing = {r[0] for r in conn.execute(sa.select(dirty_day.c.day).where(dirty_day.c.day.in_(touched)))}
+            for d in sorted(touched - existing):
+                conn.execute(dirty_day.insert().values(day=d, marked_at=now))
+        shutil.rmtree(self.lake.root / "_staging" / batch_id, ignore_errors=True)
+
+    def _recover(self, writer: LakeWriter, report: IngestReport) -> None:
+        """Finish batches that were published but not closed; redo those that never were."""
+        with self.engine.connect() as conn:
+            open_batches = [
+                r[0] for r in conn.execute(sa.select(ingest_batch.c.id).where(ingest_batch.c.status == "processing"))
+            ]
+        for batch_id in open_batches:
+            stage = self.lake.root / "_staging" / batch_id
+            stats_file = stage / "stats.json"
+            published = any(
+                Path(f).name.startswith(batch_id)
+                for dataset in ("raw_cdr", "raw_cmr", "rejects")
+                for f in self.lake.manifest(dataset).files()
+            )
+            if stats_file.exists():
+                # Everything was staged: publishing (again) completes the batch exactly once.
+                self._publish(writer, batch_id, json.loads(stats_file.read_text()))
+                self.progress("recovered", {"batch": batch_id, "finished": True})
+                continue
+            if published:  # pragma: no cover - stats are written before anything is published
+                raise RuntimeError(f"batch {batch_id} is published but its stats are missing")
+            shutil.rmtree(stage, ignore_errors=True)
+            with self.engine.begin() as conn:
+                conn.execute(
+                    ingest_batch.update()
+                    .where(ingest_batch.c.id == batch_id)
+                    .values(status="aborted", finished_at=utcnow())
+                )
+                conn.execute(
+                    ingest_file.update()
+                    .where(ingest_file.c.batch_id == batch_id)
+                    .values(status="pending", batch_id=None)
+                )
+            self.progress("recovered", {"batch": batch_id, "finished": False})
+        with self.engine.connect() as conn:
+            pending = conn.execute(
+                sa.select(ingest_file.c.name, ingest_file.c.archive_path).where(ingest_file.c.status == "pending")
+            ).all()
+        if pending:
+            batch: list[tuple[SourceFile, Path | None]] = []
+            for name, archive_path in pending:
+                src = read_source(Path(archive_path), name=name)
+                batch.append((src, None))
+            self._run_batch(writer, batch, report)
+
+    def _rebuild_dirty(self, writer: LakeWriter, report: IngestReport) -> None:
+        days = self.pending_days()
+        if not days:
+            return
+        self.progress("calls", {"days": len(days)})
+
+        def step(i: int, n: int, day: date) -> None:
+            self.progress("calls_day", {"done": i, "of": n, "day": str(day)})
+
+        report.calls_rows += build_days(writer, self.settings, days, progress=step)
+        with self.engine.begin() as conn:
+            conn.execute(dirty_day.delete().where(dirty_day.c.day.in_(days)))
+
+
+def rebuild_days(settings: Settings, days: list[date] | None = None) -> int:
+    """Rebuild calls for the given days, or for every day that has raw CDR data."""
+    lake = Lake(settings.lake_dir)
+    if days is None:
+        days = [date.fromisoformat(d) for d in lake.days("raw_cdr")]
+    with lake.writer() as writer:
+        return build_days(writer, settings, days)

@@ -1,0 +1,184 @@
+"""`warehouse.connect()`: a DuckDB connection with the lake's views (the calls contract).
+
+One in-memory DuckDB database per process holds the views; they are rebuilt whenever a lake
+manifest changes. Each caller gets its own cursor, so threads never share a connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.lake import Lake
+from warehouse.schemas import empty_raw
+
+REJECT_COLUMNS = "source_file, source_line, kind, reason, raw, day"
+
+_DIRECTORY_USERS = pa.schema(
+    [
+        ("user_id", pa.string()),
+        ("user_name", pa.string()),
+        ("first_name", pa.string()),
+        ("last_name", pa.string()),
+        ("email", pa.string()),
+        ("department", pa.string()),
+        ("cost_centre", pa.string()),
+        ("manager_id", pa.string()),
+        ("site", pa.string()),
+        ("language", pa.string()),
+        ("time_zone", pa.string()),
+        ("role", pa.string()),
+        ("active", pa.bool_()),
+    ]
+)
+_DIRECTORY_EXTENSIONS = pa.schema(
+    [
+        ("extension", pa.string()),
+        ("user_id", pa.string()),
+        ("valid_from", pa.timestamp("us", tz="UTC")),
+        ("valid_to", pa.timestamp("us", tz="UTC")),
+    ]
+)
+DIRECTORY_SCHEMAS = {"users": _DIRECTORY_USERS, "extensions": _DIRECTORY_EXTENSIONS}
+
+
+def _list(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+class Warehouse:
+    """The process-wide DuckDB database with views over one lake."""
+
+    def __init__(self, lake_dir: Path, threads: int = 2, memory_limit: str = "4GB"):
+        self.lake = Lake(lake_dir)
+        self.db = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+        self.db.execute("SET TimeZone = 'UTC'")
+        self._token: tuple | None = None
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A connection of its own for the caller, with views that match the lake right now."""
+        self.refresh()
+        cur = self.db.cursor()
+        cur.execute("SET TimeZone = 'UTC'")
+        return cur
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild the views if any manifest changed since the last time."""
+        token = self.lake.state_token()
+        if token == self._token and not force:
+            return
+        with self._lock:
+            if token == self._token and not force:
+                return
+            self._build_views()
+            self._token = token
+
+    def _table_sql(self, dataset: str, empty: pa.Table | None, hive: bool = True) -> str:
+        files = self.lake.files(dataset)
+        if files:
+            return (
+                f"SELECT * FROM read_parquet({_list(files)}, union_by_name = true, "
+                f"hive_partitioning = {'true' if hive else 'false'})"
+            )
+        return f"SELECT * FROM {self._empty(f'_empty_{dataset}', empty)}"
+
+    def _empty(self, name: str, table: pa.Table) -> str:
+        """A real (shared) table with the schema of `table`, so every cursor can see it."""
+        self.db.register("_arrow_schema", table)
+        try:
+            self.db.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _arrow_schema LIMIT 0")
+        finally:
+            self.db.unregister("_arrow_schema")
+        return name
+
+    def _build_views(self) -> None:
+        db = self.db
+        db.execute(f"CREATE OR REPLACE VIEW cdr AS {self._table_sql('raw_cdr', empty_raw('cdr'))}")
+        db.execute(f"CREATE OR REPLACE VIEW cmr AS {self._table_sql('raw_cmr', empty_raw('cmr'))}")
+        from warehouse.cucm import REJECT_SCHEMA
+
+        db.execute(
+            f"CREATE OR REPLACE VIEW rejects AS SELECT {REJECT_COLUMNS} FROM "
+            f"({self._table_sql('rejects', REJECT_SCHEMA.empty_table())})"
+        )
+        for name, schema in DIRECTORY_SCHEMAS.items():
+            files = [f for f in self.lake.files("directory") if f.name.startswith(name)]
+            if files:
+                sql = f"SELECT * FROM read_parquet({_list(files)}, hive_partitioning = false)"
+            else:
+                sql = f"SELECT * FROM {self._empty(f'_empty_directory_{name}', schema.empty_table())}"
+            db.execute(f"CREATE OR REPLACE VIEW directory_{name} AS {sql}")
+        calls_files = self.lake.files("calls")
+        if calls_files:
+            base = f"read_parquet({_list(calls_files)}, union_by_name = true, hive_partitioning = true)"
+        else:
+            from warehouse.calls import empty_calls
+
+            base = self._empty("_empty_calls", empty_calls())
+        # The directory is joined when the calls are read, so a change of owner or department shows
+        # at once; an extension's owner is the one whose assignment covers the call's start.
+        db.execute(
+            f"""
+            CREATE OR REPLACE VIEW calls AS
+            SELECT c.* REPLACE (
+                       a.user_id AS user_id,
+                       u.user_name AS user_name,
+                       u.department AS department,
+                       u.cost_centre AS cost_centre
+                   )
+            FROM {base} AS c
+            LEFT JOIN directory_extensions AS a
+              ON a.extension = c.extension
+             AND (a.valid_from IS NULL OR c.started_at >= a.valid_from)
+             AND (a.valid_to IS NULL OR c.started_at < a.valid_to)
+            LEFT JOIN directory_users AS u ON u.user_id = a.user_id
+            """
+        )
+        rollup_files = self.lake.files("daily_rollups")
+        if rollup_files:
+            db.execute(
+                f"CREATE OR REPLACE VIEW daily_rollups AS SELECT * FROM read_parquet({_list(rollup_files)}, "
+                "union_by_name = true, hive_partitioning = true)"
+            )
+        else:
+            db.execute(
+                "CREATE OR REPLACE VIEW daily_rollups AS SELECT CAST(NULL AS DATE) AS utc_day, "
+                "CAST(NULL AS VARCHAR) AS extension, CAST(NULL AS VARCHAR) AS site, CAST(NULL AS VARCHAR) AS gateway, "
+                "CAST(NULL AS VARCHAR) AS direction, CAST(NULL AS VARCHAR) AS destination_type, "
+                "CAST(NULL AS VARCHAR) AS nation, CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS BIGINT) AS calls, "
+                "CAST(NULL AS BIGINT) AS answered, CAST(NULL AS BIGINT) AS missed, "
+                "CAST(NULL AS BIGINT) AS duration_s, CAST(NULL AS DECIMAL(18,6)) AS cost, "
+                "CAST(NULL AS DATE) AS day WHERE false"
+            )
+
+
+_warehouses: dict[Path, Warehouse] = {}
+_lock = threading.Lock()
+
+
+def connect(settings=None, lake_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the views `cdr`, `cmr`, `rejects`, `calls`, `daily_rollups`, `directory_*`."""
+    if lake_dir is None:
+        if settings is None:
+            from warehouse.config import load_settings
+
+            settings = load_settings()
+        lake_dir = settings.lake_dir
+    lake_dir = Path(lake_dir).resolve()
+    with _lock:
+        wh = _warehouses.get(lake_dir)
+        if wh is None:
+            wh = _warehouses[lake_dir] = Warehouse(lake_dir)
+    return wh.cursor()
+
+
+def reset() -> None:
+    """Forget every cached warehouse (tests that remove data homes)."""
+    with _lock:
+        for wh in _warehouses.values():
+            wh.db.close()
+        _warehouses.clear()
