@@ -189,7 +189,7 @@ def upgrade(url: str) -> Engine:
         with eng.begin() as conn:
             cfg = alembic_config(url)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+            command.upgrade(cfg, "heads")
         _upgraded.add(url)
     return eng
 
