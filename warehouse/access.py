@@ -132,3 +132,80 @@ def load_principal(engine: Engine, user_id: str, *, extra_departments: Sequence[
         departments=tuple(dict.fromkeys(departments)),
         cost_centres=tuple(dict.fromkeys(cost_centres)),
     )
+
+
+# --- passwords and local accounts --------------------------------------------------------------
+
+_hasher = None
+
+
+def _argon():
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+
+        _hasher = PasswordHasher()
+    return _hasher
+
+
+def hash_secret(secret: str) -> str:
+    """A salted slow hash (Argon2id) of a password or PIN, for storage."""
+    return _argon().hash(secret)
+
+
+def verify_secret(stored: str | None, secret: str) -> bool:
+    """True when `secret` matches the stored hash; never raises on a wrong or empty secret."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    if not stored or not secret:
+        return False
+    try:
+        return _argon().verify(stored, secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def set_password(engine: Engine, user_id: str, password: str) -> None:
+    """Give a local account a new password."""
+    from warehouse.appdb import utcnow
+
+    with engine.begin() as conn:
+        done = conn.execute(
+            users.update().where(users.c.id == user_id).values(password_hash=hash_secret(password), updated_at=utcnow())
+        ).rowcount
+    if not done:
+        raise ValueError(f"no user {user_id!r} in the directory")
+
+
+def authenticate_local(engine: Engine, user_id: str, password: str) -> Principal | None:
+    """The principal of an active local account whose password matches, else None."""
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(users.c.password_hash).where(users.c.id == user_id, users.c.active.is_(True))
+        ).scalar()
+    if not verify_secret(stored, password):
+        return None
+    return load_principal(engine, user_id)
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+
+def mask_digits(settings, role: str) -> int:
+    """How many trailing digits of an external number this role does not see."""
+    return int(settings.privacy.mask_digits.get(role, max(settings.privacy.mask_digits.values(), default=0)))
+
+
+def mask_number(number: str | None, hidden: int) -> str | None:
+    """The number with its last `hidden` digits replaced by '*' (non-digits are kept as they are)."""
+    if not number or hidden <= 0:
+        return number
+    chars = list(number)
+    remaining = hidden
+    for i in range(len(chars) - 1, -1, -1):
+        if remaining == 0:
+            break
+        if chars[i].isdigit():
+            chars[i] = "*"
+            remaining -= 1
+    return "".join(chars)
