@@ -157,6 +157,12 @@ class Privacy(_Section):
     mask_digits: dict[str, int] = Field(default_factory=lambda: {"user": 3, "supervisor": 3, "administrator": 0})
 
 
+class Sessions(_Section):
+    """How long a log-in lasts, in minutes, per channel."""
+
+    minutes: dict[str, int] = Field(default_factory=lambda: {"portal": 480, "gadget": 10080, "phone": 15, "api": 60})
+
+
 class Cucm(_Section):
     """Connection to CUCM for AXL and External Call Control; empty means not configured."""
 
@@ -178,6 +184,7 @@ class Settings(_Section):
     phone_service: Service = Service(port=8502)
     dagster: Service = Service(port=3000)
     privacy: Privacy = Privacy()
+    sessions: Sessions = Sessions()
     cucm: Cucm = Cucm()
     demo: bool = False
 

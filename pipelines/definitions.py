@@ -1,0 +1,20 @@
+"""The Dagster code location: every domain's assets, checks, jobs, sensors and schedules, merged."""
+
+from __future__ import annotations
+
+import importlib
+
+import dagster as dg
+
+# Each module exposes `defs: dg.Definitions`. A new domain adds itself here.
+DOMAINS = [
+    "pipelines.defs.ingest",
+]
+
+
+def build_definitions() -> dg.Definitions:
+    """Merge the definitions of every domain into the one code location Dagster loads."""
+    return dg.Definitions.merge(*(importlib.import_module(name).defs for name in DOMAINS))
+
+
+defs = build_definitions()
