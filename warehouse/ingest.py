@@ -49,6 +49,7 @@ class IngestReport:
     bytes: int = 0
     days: set[str] = field(default_factory=set)
     calls_rows: int = 0
+    rebuilt_days: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -345,8 +346,20 @@ class Ingestor:
             self.progress("calls_day", {"done": i, "of": n, "day": str(day)})
 
         report.calls_rows += build_days(writer, self.settings, days, progress=step)
+        report.rebuilt_days += [str(d) for d in days]
+        self.clear_dirty(days)
+
+    def clear_dirty(self, days: Iterable[date]) -> None:
+        """Mark days as rebuilt."""
         with self.engine.begin() as conn:
-            conn.execute(dirty_day.delete().where(dirty_day.c.day.in_(days)))
+            conn.execute(dirty_day.delete().where(dirty_day.c.day.in_(list(days))))
+
+    def rebuild_pending(self) -> list[str]:
+        """Rebuild the calls of every day marked as changed; returns those days."""
+        report = IngestReport()
+        with self.lake.writer() as writer:
+            self._rebuild_dirty(writer, report)
+        return report.rebuilt_days
 
 
 def rebuild_days(settings: Settings, days: list[date] | None = None) -> int:
@@ -356,3 +369,43 @@ def rebuild_days(settings: Settings, days: list[date] | None = None) -> int:
         days = [date.fromisoformat(d) for d in lake.days("raw_cdr")]
     with lake.writer() as writer:
         return build_days(writer, settings, days)
+
+
+def reparse_day(settings: Settings, day: date) -> dict[str, int]:
+    """Rebuild the raw CDR and CMR partitions of one UTC day from the archived files that touched it."""
+    engine = appdb.open_db(settings)
+    lake = Lake(settings.lake_dir)
+    key = str(day)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(ingest_file.c.name, ingest_file.c.archive_path, ingest_file.c.days).where(
+                ingest_file.c.status == "loaded", ingest_file.c.days.contains(key)
+            )
+        ).all()
+    sources = [read_source(Path(p), name=n) for n, p, days in rows if key in days.split(",")]
+    counts = {"raw_cdr": 0, "raw_cmr": 0}
+    with lake.writer() as writer:
+        con = new_connection()
+        try:
+            parsed = Parser(con).parse(sources) if sources else None
+        finally:
+            con.close()
+        stage = lake.staging_dir(f"reparse-{key}-{uuid.uuid4().hex[:8]}")
+        for dataset, table in (
+            ("raw_cdr", parsed.cdr if parsed else None),
+            ("raw_cmr", parsed.cmr if parsed else None),
+        ):
+            files: list[Path] = []
+            if table is not None:
+                part = pl.DataFrame(table).filter(pl.col("day") == day)
+                if part.height:
+                    target = stage / f"reparse-{uuid.uuid4().hex[:12]}-{key}.parquet"
+                    pq.write_table(part.to_arrow(), target, compression="zstd")
+                    files.append(target)
+                    counts[dataset] = part.height
+            writer.publish(dataset, replace={key: files})
+    with engine.begin() as conn:
+        for d in (day, day - timedelta(days=1)):
+            if not conn.execute(sa.select(dirty_day.c.day).where(dirty_day.c.day == d)).first():
+                conn.execute(dirty_day.insert().values(day=d, marked_at=utcnow()))
+    return counts

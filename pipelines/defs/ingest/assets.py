@@ -1,0 +1,69 @@
+"""CDR ingest assets: raw legs, calls and daily rollups, partitioned by UTC day."""
+
+from datetime import date
+
+import dagster as dg
+
+from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse.calls import build_days
+from warehouse.ingest import Ingestor, reparse_day
+from warehouse.lake import Lake
+
+# The lake's day partitions (UTC). Old enough for any CUCM archive a customer brings.
+DAILY = dg.DailyPartitionsDefinition(start_date="2010-01-01", end_offset=1)
+
+RAW_CDR = dg.AssetKey("raw_cdr")
+RAW_CMR = dg.AssetKey("raw_cmr")
+CALLS = dg.AssetKey("calls")
+DAILY_ROLLUPS = dg.AssetKey("daily_rollups")
+LAKE_POOL = "lake_writer"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(RAW_CDR, description="CDR legs as CUCM wrote them, typed, by UTC day of origination"),
+        dg.AssetSpec(RAW_CMR, description="CMR call-quality records as CUCM wrote them, by UTC day"),
+    ],
+    partitions_def=DAILY,
+    group_name="ingest",
+    pool=LAKE_POOL,
+)
+def raw_legs(context: dg.AssetExecutionContext, ringledger: RingledgerResource):
+    """Re-read one day's raw CDR and CMR rows from the archived files that touched it."""
+    day = date.fromisoformat(context.partition_key)
+    counts = reparse_day(ringledger.settings(), day)
+    yield dg.MaterializeResult(asset_key=RAW_CDR, metadata={"rows": counts["raw_cdr"]})
+    yield dg.MaterializeResult(asset_key=RAW_CMR, metadata={"rows": counts["raw_cmr"]})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            CALLS,
+            description="One row per CDR leg per internal party, priced and classified (the calls contract)",
+            deps=[
+                dg.AssetDep(RAW_CDR),
+                # a CMR is written when the phone hangs up, possibly after midnight
+                dg.AssetDep(RAW_CMR, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1)),
+            ],
+        ),
+        dg.AssetSpec(
+            DAILY_ROLLUPS,
+            description="Calls, minutes and cost per day, extension, site, gateway and destination type",
+            deps=[CALLS],
+        ),
+    ],
+    partitions_def=DAILY,
+    group_name="ingest",
+    pool=LAKE_POOL,
+)
+def calls_and_rollups(context: dg.AssetExecutionContext, ringledger: RingledgerResource):
+    """Rebuild the calls and daily rollups of one UTC day from its raw legs."""
+    settings = ringledger.settings()
+    lake = Lake(settings.lake_dir)
+    day = date.fromisoformat(context.partition_key)
+    with lake.writer() as writer:
+        rows = build_days(writer, settings, [day])
+    Ingestor(settings).clear_dirty([day])
+    yield dg.MaterializeResult(asset_key=CALLS, metadata={"rows": rows})
+    yield dg.MaterializeResult(asset_key=DAILY_ROLLUPS, metadata={"calls": rows})

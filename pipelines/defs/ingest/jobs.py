@@ -1,0 +1,62 @@
+"""Jobs that ingest the CDR inbox and rebuild changed days, reporting what they materialised."""
+
+import dagster as dg
+
+from pipelines.defs.ingest.assets import CALLS, DAILY_ROLLUPS, LAKE_POOL, RAW_CDR, RAW_CMR
+from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse.ingest import Ingestor
+
+
+def _materialized(context: dg.OpExecutionContext, keys: list[dg.AssetKey], days: list[str], metadata: dict) -> None:
+    for day in sorted(set(days)):
+        for key in keys:
+            context.log_event(dg.AssetMaterialization(asset_key=key, partition=day, metadata=metadata))
+
+
+@dg.op(pool=LAKE_POOL)
+def ingest_inbox(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> dict:
+    """Load every complete file in the inbox, then rebuild the calls of the days it touched."""
+    settings = ringledger.settings()
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+
+    def progress(event: str, data: dict) -> None:
+        context.log.info(f"{event}: {data}")
+
+    report = Ingestor(settings, progress=progress).ingest(
+        [settings.inbox_dir], move=True, settle_seconds=settings.ingest.settle_seconds
+    )
+    _materialized(
+        context,
+        [RAW_CDR, RAW_CMR],
+        sorted(report.days),
+        {"files": report.loaded, "cdr_rows": report.cdr_rows, "rejects": report.rejects},
+    )
+    _materialized(context, [CALLS, DAILY_ROLLUPS], report.rebuilt_days, {"calls_rows": report.calls_rows})
+    for name, error in report.failed:
+        context.log.warning(f"{name}: {error}")
+    return {
+        "files": report.loaded,
+        "duplicates": report.duplicates,
+        "failed": len(report.failed),
+        "cdr_rows": report.cdr_rows,
+        "rejects": report.rejects,
+        "days": sorted(report.days),
+    }
+
+
+@dg.op(pool=LAKE_POOL)
+def rebuild_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> list[str]:
+    """Rebuild the calls of the days whose raw data, tariffs or configuration changed."""
+    days = Ingestor(ringledger.settings()).rebuild_pending()
+    _materialized(context, [CALLS, DAILY_ROLLUPS], days, {})
+    return days
+
+
+@dg.job(description="Ingest new CDR/CMR files from the inbox and rebuild the days they touched")
+def ingest_job():
+    ingest_inbox()
+
+
+@dg.job(description="Rebuild the calls of days marked as changed")
+def calls_refresh_job():
+    rebuild_changed_days()
