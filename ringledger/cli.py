@@ -10,6 +10,7 @@ from ringledger import __version__
 
 # Each module has `register(subparsers)` adding its subcommands; a subcommand sets `func(args) -> int`.
 COMMAND_MODULES = [
+    "ringledger.commands.run",
     "ringledger.commands.ingest",
     "ringledger.commands.sql",
     "ringledger.commands.users",

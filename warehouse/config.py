@@ -152,6 +152,11 @@ class Service(_Section):
     port: int = Field(ge=0, le=65535)
 
 
+class DagsterService(Service):
+    # A PostgreSQL URL for Dagster's own run and event storage; empty keeps SQLite under the data home.
+    storage_url: str = ""
+
+
 class Privacy(_Section):
     # Digits of an external number hidden (replaced by '*') per role.
     mask_digits: dict[str, int] = Field(default_factory=lambda: {"user": 3, "supervisor": 3, "administrator": 0})
@@ -182,7 +187,7 @@ class Settings(_Section):
     database: Database = Database()
     portal: Service = Service(port=8501)
     phone_service: Service = Service(port=8502)
-    dagster: Service = Service(port=3000)
+    dagster: DagsterService = DagsterService(port=3000)
     privacy: Privacy = Privacy()
     sessions: Sessions = Sessions()
     cucm: Cucm = Cucm()

@@ -52,11 +52,14 @@ def rebuild_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerR
     return days
 
 
-@dg.job(description="Ingest new CDR/CMR files from the inbox and rebuild the days they touched")
+@dg.job(
+    executor_def=dg.in_process_executor,
+    description="Ingest new CDR/CMR files from the inbox and rebuild the days they touched",
+)
 def ingest_job():
     ingest_inbox()
 
 
-@dg.job(description="Rebuild the calls of days marked as changed")
+@dg.job(executor_def=dg.in_process_executor, description="Rebuild the calls of days marked as changed")
 def calls_refresh_job():
     rebuild_changed_days()
