@@ -426,7 +426,7 @@ class Parser:
         select = _typed_select(kind, names, str(src.fallback_day))
         self.con.register("_raw_lines", raw)
         try:
-            return self.con.execute(
+            return self.con.sql(
                 f"SELECT {select}, _line AS source_line, {_sql_str(src.name)} AS source_file FROM _raw_lines"
             ).to_arrow_table()
         finally:
