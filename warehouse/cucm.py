@@ -9,16 +9,20 @@ one broken line never takes a good neighbour with it and every reject carries it
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import re
-from collections import defaultdict
+import shutil
+import tempfile
+import threading
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import polars as pl
 import pyarrow as pa
 
 from warehouse.cucm_format import (
@@ -110,6 +114,27 @@ def _csv_fields(line: bytes) -> list[str]:
     return next(csv.reader([text]), [])
 
 
+@functools.lru_cache(maxsize=64)
+def _header(line: bytes) -> tuple[str, tuple[str, ...], str]:
+    """Kind, Cisco column names and any error of a header line (cached: every file of a node repeats it)."""
+    fields = _csv_fields(line)
+    lowered = {f.strip().lower() for f in fields}
+    kind = "cmr" if {"directorynum", "callidentifier"} & lowered else "cdr"
+    names = []
+    for raw in fields:
+        known = canonical_field(kind, raw)
+        names.append(known[0] if known else raw.strip())
+    dupes = sorted(n for n, c in Counter(names).items() if c > 1)
+    error = f"the header names these columns twice: {', '.join(dupes)}" if dupes else ""
+    return kind, tuple(names), error
+
+
+@functools.lru_cache(maxsize=64)
+def _is_type_line(line: bytes) -> bool:
+    second = _csv_fields(line)
+    return bool(second) and all(TYPE_TOKEN_RE.match(t.strip()) for t in second)
+
+
 def sniff(name: str, data: bytes) -> SourceFile:
     """Work out kind (cdr/cmr), column names and header lines of a file; errors go in `.error`."""
     src = SourceFile(name=name, data=data, checksum=checksum(data), file_name=parse_file_name(name))
@@ -120,23 +145,15 @@ def sniff(name: str, data: bytes) -> SourceFile:
         if data.strip():
             src.error = "the first line is empty: a CUCM file starts with its header or a record"
         return src
-    fields = _csv_fields(first)
-    if fields and fields[0].strip().lower() == "cdrrecordtype":
-        lowered = {f.strip().lower() for f in fields}
-        src.kind = "cmr" if {"directorynum", "callidentifier"} & lowered else "cdr"
-        names = []
-        for raw in fields:
-            known = canonical_field(src.kind, raw)
-            names.append(known[0] if known else raw.strip())
-        dupes = {n for n in names if names.count(n) > 1}
-        if dupes:
-            src.error = f"the header names these columns twice: {', '.join(sorted(dupes))}"
+    if first.lstrip(b'"').lower().startswith(b"cdrrecordtype"):
+        src.kind, names, error = _header(first)
+        if error:
+            src.error = error
             return src
-        src.names = tuple(names)
-        second = _csv_fields(lines[1]) if len(lines) > 1 else []
-        is_type_line = bool(second) and all(TYPE_TOKEN_RE.match(t.strip()) for t in second)
-        src.header_lines = 2 if is_type_line else 1
+        src.names = names
+        src.header_lines = 2 if len(lines) > 1 and _is_type_line(lines[1]) else 1
         return src
+    fields = _csv_fields(first)
     record_type = fields[0].strip() if fields else ""
     count = len(fields)
     if record_type == "1" and count in CDR_LAYOUTS:
@@ -155,6 +172,7 @@ def sniff(name: str, data: bytes) -> SourceFile:
 # --- typing SQL ---------------------------------------------------------------------------------
 
 FULL_FIELDS = {"cdr": [n for n, _ in CDR_FIELDS], "cmr": [n for n, _ in CMR_FIELDS]}
+INTEGER_TEXT = re.compile(r"^[+-]?\d+$")
 
 
 def _quote_ident(name: str) -> str:
@@ -165,50 +183,63 @@ def _sql_str(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _typed_select(kind: str, names: Sequence[str], fallback_day: str) -> str:
-    """SELECT list turning VARCHAR columns c0..cN into the lake schema of `kind`, plus `_reason`."""
+def _is_integer_field(kind: str, name: str) -> bool:
+    return field_type(kind, name) == "BIGINT" or name in IP_FIELDS
+
+
+def _typed_sql(kind: str, names: Sequence[str], source: str) -> str:
+    """SELECT turning `source` (VARCHAR c0..cN, source_file, source_line, fallback_day) into the lake schema.
+
+    Adds `_ok`: false when a value fails its type or a record-level rule; such rows become rejects
+    (their reasons are worked out from the raw line, see `reasons()`).
+    """
     position = {n: i for i, n in enumerate(names)}
-    exprs, checks = [], []
+    exprs, oks = [], []
     extras = [n for n in names if n not in FULL_FIELDS[kind]]
     for name in FULL_FIELDS[kind] + extras:
         lake_type = field_type(kind, name)
         i = position.get(name)
         if i is None:
             exprs.append(f"NULL::{lake_type} AS {_quote_ident(name)}")
-            continue
-        col = f"c{i}"
-        if lake_type == "BIGINT" or name in IP_FIELDS:
-            value = f"TRY_CAST(NULLIF(TRIM({col}), '') AS BIGINT)"
-            expr = f"ip_text({value})" if name in IP_FIELDS else value
-            checks.append(
-                f"CASE WHEN TRIM({col}) <> '' AND TRY_CAST(TRIM({col}) AS BIGINT) IS NULL "
-                f"THEN {_sql_str(name + ' is not an integer: ')} || left({col}, {REASON_VALUE_CHARS}) END"
-            )
+        elif _is_integer_field(kind, name):
+            value = f"TRY_CAST(NULLIF(c{i}, '') AS BIGINT)"
+            exprs.append(f"{'ip_text(' + value + ')' if name in IP_FIELDS else value} AS {_quote_ident(name)}")
+            oks.append(f"(c{i} IS NULL OR c{i} = '' OR {value} IS NOT NULL)")
         else:
-            expr = f"NULLIF({col}, '')"
-        exprs.append(f"{expr} AS {_quote_ident(name)}")
+            exprs.append(f"NULLIF(c{i}, '') AS {_quote_ident(name)}")
     record_type = "1" if kind == "cdr" else "2"
-    checks.insert(
-        0,
-        f"CASE WHEN TRIM(c{position['cdrRecordType']}) <> '{record_type}' THEN "
-        f"'cdrRecordType is ' || coalesce(left(c{position['cdrRecordType']}, 10), 'empty') || "
-        f"' in a {kind.upper()} file (expected {record_type})' END"
-        if "cdrRecordType" in position
-        else "'the file has no cdrRecordType column'",
-    )
+    rt = position.get("cdrRecordType")
+    oks.insert(0, f"coalesce(c{rt} = '{record_type}', false)" if rt is not None else "false")
+    stamp = "dateTimeOrigination" if kind == "cdr" else "dateTimeStamp"
+    t = position.get(stamp)
+    when = f"TRY_CAST(NULLIF(c{t}, '') AS BIGINT)" if t is not None else "NULL::BIGINT"
     if kind == "cdr":
-        t = position.get("dateTimeOrigination")
-        day_src = f"TRY_CAST(NULLIF(TRIM(c{t}), '') AS BIGINT)" if t is not None else "NULL"
-        checks.append(f"CASE WHEN coalesce({day_src}, 0) <= 0 THEN 'dateTimeOrigination is empty or zero' END")
-    else:
-        t = position.get("dateTimeStamp")
-        day_src = f"TRY_CAST(NULLIF(TRIM(c{t}), '') AS BIGINT)" if t is not None else "NULL"
+        oks.append(f"coalesce({when}, 0) > 0")
     day = (
-        f"CASE WHEN coalesce({day_src}, 0) > 0 THEN DATE '1970-01-01' + CAST(floor({day_src} / 86400) AS INTEGER)"
-        f" ELSE DATE {_sql_str(fallback_day)} END AS day"
+        f"CASE WHEN coalesce({when}, 0) > 0 THEN DATE '1970-01-01' + CAST(floor({when} / 86400) AS INTEGER)"
+        f" ELSE fallback_day END AS day"
     )
-    reason = f"concat_ws('; ', {', '.join(checks)}) AS _reason" if checks else "'' AS _reason"
-    return ",\n".join([*exprs, day, reason])
+    return (
+        "SELECT "
+        + ",\n".join([*exprs, "source_file", "source_line", day, " AND ".join(oks) + " AS _ok"])
+        + f"\nFROM {source}"
+    )
+
+
+def reasons(kind: str, names: Sequence[str], fields: Sequence[str]) -> str:
+    """Why a parsed line was refused: every field whose value breaks its type or a record rule."""
+    out = []
+    record_type = "1" if kind == "cdr" else "2"
+    values = dict(zip(names, fields, strict=False))
+    got = values.get("cdrRecordType", "")
+    if got != record_type:
+        out.append(f"cdrRecordType is {got[:10] or 'empty'} in a {kind.upper()} file (expected {record_type})")
+    for name, value in values.items():
+        if value and _is_integer_field(kind, name) and not INTEGER_TEXT.match(value):
+            out.append(f"{name} is not an integer: {value[:REASON_VALUE_CHARS]}")
+    if kind == "cdr" and (values.get("dateTimeOrigination", "") in ("", "0")):
+        out.append("dateTimeOrigination is empty or zero")
+    return "; ".join(out) or "the values break a record rule"
 
 
 IP_MACRO = """
@@ -219,10 +250,16 @@ CREATE OR REPLACE MACRO ip_text(v) AS
 """
 
 
-def new_connection(threads: int = 2, memory_limit: str = "2GB") -> duckdb.DuckDBPyConnection:
+def new_connection(
+    threads: int = 2, memory_limit: str = "2GB", temp_dir: Path | None = None
+) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection set up for parsing (UTC, bounded memory, the ip_text macro)."""
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    config: dict[str, str | bool | int | float | list[str]] = {"threads": threads, "memory_limit": memory_limit}
+    if temp_dir is not None:
+        config["temp_directory"] = str(temp_dir)
+    con = duckdb.connect(config=config)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     con.execute(IP_MACRO)
     return con
 
@@ -243,23 +280,28 @@ class FileResult:
 
 @dataclass
 class ParsedBatch:
-    """Typed rows of a batch of files, their rejects, and a count per file."""
+    """A parsed batch: typed Parquet files staged per lake dataset and UTC day, rejects, counts per file."""
 
-    cdr: pa.Table | None
-    cmr: pa.Table | None
+    staged: dict[str, dict[str, list[Path]]]
     rejects: pa.Table
     files: dict[str, FileResult]
 
+    def rows(self, kind: str) -> int:
+        """How many good rows of a kind ('cdr' or 'cmr') the batch holds."""
+        return sum(r.rows for r in self.files.values() if r.kind == kind)
 
-def _expected_lines(data: bytes) -> int:
-    if not data:
-        return 0
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+def _data_part(src: SourceFile) -> bytes:
+    """The file's records: without its header lines, ending with a newline."""
+    data = src.data.split(b"\n", src.header_lines)[-1] if src.header_lines else src.data
+    if data and not data.endswith(b"\n"):
+        data += b"\n"
+    return data
 
 
 def _clean_for_fast_path(src: SourceFile) -> bool:
-    d = src.data
-    return not (d.startswith(b"\xef\xbb\xbf") or b"\n\n" in d or b"\n\r\n" in d or d.startswith(b"\n"))
+    d = _data_part(src)
+    return not (d.startswith((b"\xef\xbb\xbf", b"\n", b"\r\n")) or b"\n\n" in d or b"\n\r\n" in d)
 
 
 def _line_table(src: SourceFile) -> tuple[pa.Table, list[tuple[int, str, str]]]:
@@ -296,22 +338,101 @@ def _line_table(src: SourceFile) -> tuple[pa.Table, list[tuple[int, str, str]]]:
         for i, value in enumerate(fields):
             cols[i].append(value)
     table = pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)})
-    table = table.append_column("_line", pa.array(line_numbers, pa.int64()))
+    table = table.append_column("source_line", pa.array(line_numbers, pa.int64()))
+    table = table.append_column("source_file", pa.array([src.name] * len(line_numbers), pa.string()))
+    table = table.append_column("fallback_day", pa.array([src.fallback_day] * len(line_numbers), pa.date32()))
     return table, rejects
 
 
+def _raw_line(src: SourceFile, number: int) -> str:
+    lines = src.data.split(b"\n")
+    return lines[number - 1].rstrip(b"\r").decode("utf-8", "replace") if 0 < number <= len(lines) else ""
+
+
+def _strict_sql(kind: str, names: Sequence[str], source: str, line: str = "source_line") -> str:
+    """SELECT casting `source` into the lake schema with strict casts: any bad value raises an error.
+
+    The fast path uses it on whole batches; a batch that raises is split until the files at fault are
+    found, and those are read line by line (`_typed_sql` there says exactly what is wrong).
+    """
+    position = {n: i for i, n in enumerate(names)}
+    exprs = []
+    extras = [n for n in names if n not in FULL_FIELDS[kind]]
+    record_type = "1" if kind == "cdr" else "2"
+    for name in FULL_FIELDS[kind] + extras:
+        lake_type = field_type(kind, name)
+        i = position.get(name)
+        if i is None:
+            exprs.append(f"NULL::{lake_type} AS {_quote_ident(name)}")
+        elif name == "cdrRecordType":
+            exprs.append(
+                f"CASE WHEN c{i} = '{record_type}' THEN {record_type}::BIGINT "
+                f"ELSE error('cdrRecordType is not {record_type}') END AS cdrRecordType"
+            )
+        elif name in IP_FIELDS:
+            exprs.append(f"ip_text(CAST(c{i} AS BIGINT)) AS {_quote_ident(name)}")
+        elif lake_type == "BIGINT":
+            exprs.append(f"CAST(c{i} AS BIGINT) AS {_quote_ident(name)}")
+        else:
+            exprs.append(f"c{i} AS {_quote_ident(name)}")
+    stamp = "dateTimeOrigination" if kind == "cdr" else "dateTimeStamp"
+    t = position.get(stamp)
+    when = f"CAST(c{t} AS BIGINT)" if t is not None else "NULL::BIGINT"
+    if kind == "cdr":
+        day = (
+            f"CASE WHEN {when} > 0 THEN DATE '1970-01-01' + CAST(floor({when} / 86400) AS INTEGER) "
+            f"ELSE error('dateTimeOrigination is empty or zero') END AS day"
+        )
+    else:
+        day = (
+            f"CASE WHEN coalesce({when}, 0) > 0 THEN DATE '1970-01-01' + CAST(floor({when} / 86400) AS INTEGER) "
+            f"ELSE fallback_day END AS day"
+        )
+    return "SELECT " + ",\n".join([*exprs, "source_file", f"{line} AS source_line", day]) + f"\nFROM {source}"
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    # one thread per scan: rows then come out in file order, which is how lines are numbered
+    return new_connection(threads=1, memory_limit="1GB")
+
+
+def _copy_sql(select: str, out: Path, prefix: str) -> str:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return (
+        f"COPY ({select}) TO {_sql_str(str(out))} (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day), "
+        f"WRITE_PARTITION_COLUMNS true, FILENAME_PATTERN {_sql_str(prefix + '-{i}')})"
+    )
+
+
 class Parser:
-    """Parses batches of SourceFiles with one DuckDB connection."""
+    """Parses batches of SourceFiles into typed Parquet files staged per lake dataset and UTC day.
 
-    def __init__(self, con: duckdb.DuckDBPyConnection | None = None):
-        self.con = con or new_connection()
-        self._scan = 0
+    The fast path concatenates the records of clean files of one layout into a buffer and streams it
+    through one DuckDB CSV scan, strict casts and a partitioned Parquet write, numbering rows in scan
+    order (one thread per scan keeps file order) and mapping them back to file and line; batches run
+    side by side on the available cores. A scan that fails is split until the files at fault are
+    found; those are read line by line with Python's csv module, so one broken line never takes a good
+    neighbour with it, and every reject carries its exact line number and reason.
+    """
 
-    def parse(self, files: Sequence[SourceFile]) -> ParsedBatch:
-        """Typed CDR and CMR tables (with source_file, source_line, day) and rejects for a batch."""
+    def __init__(self, stage: Path, scratch: Path | None = None, workers: int = 2, chunk_bytes: int = 64 << 20):
+        self.stage = stage
+        self.scratch = scratch or Path(tempfile.gettempdir())
+        self.workers = max(1, workers)
+        self.chunk_bytes = chunk_bytes
+        self._n = 0
+        self._lock = threading.Lock()
+
+    def _name(self, prefix: str) -> str:
+        with self._lock:
+            self._n += 1
+            return f"{prefix}{self._n}"
+
+    def parse(self, files: Sequence[SourceFile], batch_id: str = "batch") -> ParsedBatch:
+        """Parse a batch; typed rows are written under `stage/raw_cdr|raw_cmr/.../day=D/*.parquet`."""
         results: dict[str, FileResult] = {}
-        typed: dict[str, list[pa.Table]] = {"cdr": [], "cmr": []}
         reject_rows: list[dict] = []
+        self.batch_id = batch_id
 
         def reject(src: SourceFile, line: int, reason: str, raw: str) -> None:
             reject_rows.append(
@@ -327,6 +448,7 @@ class Parser:
             results[src.name].rejects += 1
 
         groups: dict[tuple, list[SourceFile]] = defaultdict(list)
+        slow: list[SourceFile] = []
         for src in files:
             results[src.name] = FileResult(kind=src.kind, error=src.error)
             if src.error:
@@ -336,117 +458,145 @@ class Parser:
                 continue
             if not src.names:
                 continue
-            fast = _clean_for_fast_path(src)
-            groups[(src.kind, src.names, src.header_lines, fast)].append(src)
-
-        for (kind, names, header_lines, fast), group in groups.items():
-            slow: list[SourceFile] = []
-            if fast:
-                table, bad = self._fast(kind, names, header_lines, group)
-                slow = [s for s in group if s.name in bad]
-                if table is not None:
-                    typed[kind].append(self._split_reasons(kind, table, group, reject))
+            if _clean_for_fast_path(src):
+                groups[(src.kind, src.names)].append(src)
             else:
-                slow = list(group)
-            for src in slow:
-                raw_table, line_rejects = _line_table(src)
-                for number, reason, text in line_rejects:
-                    reject(src, number, reason, text)
-                table = self._type_arrow(kind, names, src, raw_table)
-                typed[kind].append(self._split_reasons(kind, table, [src], reject))
+                slow.append(src)
 
-        out: dict[str, pa.Table | None] = {}
-        for kind, tables in typed.items():
-            tables = [t for t in tables if t.num_rows]
-            merged = pa.concat_tables(tables, promote_options="default") if tables else None
-            out[kind] = merged
-            if merged is not None:
-                counts = pl.DataFrame(merged.select(["source_file", "day"])).group_by("source_file", "day").len()
-                for name, day, n in counts.iter_rows():
-                    results[name].rows += n
-                    results[name].days.add(str(day))
-        rejects = pa.Table.from_pylist(reject_rows, schema=REJECT_SCHEMA)
+        jobs = []
+        for (kind, names), group in groups.items():
+            chunk: list[SourceFile] = []
+            size = 0
+            # spread each layout over the workers, in chunks small enough to bound memory
+            target = min(self.chunk_bytes, max(1 << 20, sum(len(s.data) for s in group) // self.workers + 1))
+            for src in group:
+                chunk.append(src)
+                size += len(src.data)
+                if size >= target:
+                    jobs.append((kind, names, chunk))
+                    chunk, size = [], 0
+            if chunk:
+                jobs.append((kind, names, chunk))
+        with ThreadPoolExecutor(max_workers=self.workers) as pool:
+            for failed in pool.map(lambda job: self._fast(*job), jobs):
+                slow += failed
+        for src in slow:
+            self._slow(src, reject)
+
+        staged: dict[str, dict[str, list[Path]]] = {}
+        for kind in ("cdr", "cmr"):
+            root = self.stage / f"raw_{kind}"
+            parts = sorted(root.glob("*/day=*/*.parquet")) if root.exists() else []
+            if not parts:
+                continue
+            con = _connection()
+            try:
+                counts = con.execute(
+                    "SELECT source_file, CAST(day AS VARCHAR), count(*) FROM read_parquet(?) GROUP BY ALL",
+                    [[str(p) for p in parts]],
+                ).fetchall()
+            finally:
+                con.close()
+            for name, day, n in counts:
+                results[name].rows += n
+                results[name].days.add(day)
+            for part in parts:
+                staged.setdefault(f"raw_{kind}", {}).setdefault(part.parent.name.removeprefix("day="), []).append(part)
         for row in reject_rows:
             results[row["source_file"]].days.add(str(row["day"]))
-        return ParsedBatch(out["cdr"], out["cmr"], rejects, results)
+        rejects = pa.Table.from_pylist(reject_rows, schema=REJECT_SCHEMA)
+        return ParsedBatch(staged, rejects, results)
 
-    # -- fast path: one DuckDB CSV scan over many files of one layout --------------------------
-    def _fast(
-        self, kind: str, names: tuple[str, ...], header_lines: int, group: list[SourceFile]
-    ) -> tuple[pa.Table | None, set[str]]:
-        self._scan += 1
-        rej_table, rej_scan = f"rej_{self._scan}", f"scan_{self._scan}"
-        paths = [str(s.path) for s in group]
-        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
-        select = _typed_select(kind, names, "1970-01-01")
-        sql = f"""
-            SELECT filename AS _file, {select}
-            FROM read_csv(?, header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',
-                          columns = {columns}, filename = true, store_rejects = true,
-                          rejects_table = '{rej_table}', rejects_scan = '{rej_scan}',
-                          null_padding = false, strict_mode = true, max_line_size = 1048576)
-        """
-        bad: set[str] = set()
-        by_path = {str(s.path): s for s in group}
-        try:
-            table = self.con.sql(sql, params=[paths]).to_arrow_table()
-            rejected = self.con.execute(
-                f"SELECT DISTINCT s.file_path FROM {rej_table} e JOIN {rej_scan} s USING (scan_id, file_id)"
-            ).fetchall()
-            bad.update(by_path[p].name for (p,) in rejected if p in by_path)
-        except duckdb.Error:
-            return None, {s.name for s in group}
-        finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {rej_table}")
-            self.con.execute(f"DROP TABLE IF EXISTS {rej_scan}")
-        df = pl.DataFrame(table)
-        df = df.with_columns(pl.int_range(pl.len()).over("_file").alias("_index"))
-        counts = dict(df.group_by("_file").len().iter_rows())
-        for src in group:
-            expected = _expected_lines(src.data)
-            if counts.get(str(src.path), 0) != expected:
-                bad.add(src.name)
-        names_by_path = {str(s.path): s.name for s in group}
-        fallback = {str(s.path): s.fallback_day for s in group}
-        df = df.filter(
-            ~pl.col("_file").replace_strict(names_by_path, default="").is_in(list(bad))
-            & (pl.col("_index") >= header_lines)
+    def _fast(self, kind: str, names: tuple[str, ...], group: list[SourceFile]) -> list[SourceFile]:
+        """Stream a chunk of clean files; return those that must be read line by line."""
+        if not group:
+            return []
+        chunk_id = self._name("c")
+        out = self.stage / f"raw_{kind}" / chunk_id
+        spans = []
+        first = 0
+        self.scratch.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=self.scratch, prefix="cdr-batch-", suffix=".csv") as buf:
+            for src in group:
+                data = _data_part(src)
+                count = data.count(b"\n")
+                if count:
+                    buf.write(data)
+                    spans.append((src.name, first, first + count - 1, src.header_lines, src.fallback_day))
+                    first += count
+            buf.flush()
+            if not spans:
+                return []
+            ok = self._copy(kind, names, buf.name, spans, out)
+        expected = {s[0]: s[2] - s[1] + 1 for s in spans}
+        if ok:
+            con = _connection()
+            try:
+                parts = [str(p) for p in out.glob("day=*/*.parquet")]
+                got = (
+                    dict(
+                        con.execute("SELECT source_file, count(*) FROM read_parquet(?) GROUP BY 1", [parts]).fetchall()
+                    )
+                    if parts
+                    else {}
+                )
+            finally:
+                con.close()
+            if got == expected:
+                return []
+        shutil.rmtree(out, ignore_errors=True)
+        if len(group) == 1:
+            return list(group)
+        half = len(group) // 2
+        return self._fast(kind, names, group[:half]) + self._fast(kind, names, group[half:])
+
+    def _copy(self, kind: str, names: tuple[str, ...], path: str, spans: list[tuple], out: Path) -> bool:
+        """One strict scan of a buffer into partitioned Parquet; False when DuckDB refused anything."""
+        fmap = pa.table(
+            {
+                "source_file": [s[0] for s in spans],
+                "first_n": pa.array([s[1] for s in spans], pa.int64()),
+                "last_n": pa.array([s[2] for s in spans], pa.int64()),
+                "header_lines": pa.array([s[3] for s in spans], pa.int64()),
+                "fallback_day": pa.array([s[4] for s in spans], pa.date32()),
+            }
         )
-        df = df.with_columns(
-            pl.col("_file").replace_strict(names_by_path, return_dtype=pl.String).alias("source_file"),
-            (pl.col("_index") + 1).cast(pl.Int64).alias("source_line"),
-            pl.when(pl.col("day") == date(1970, 1, 1))
-            .then(pl.col("_file").replace_strict(fallback, return_dtype=pl.Date))
-            .otherwise(pl.col("day"))
-            .alias("day"),
-        ).drop("_file", "_index")
-        return df.to_arrow(), bad
-
-    def _type_arrow(self, kind: str, names: tuple[str, ...], src: SourceFile, raw: pa.Table) -> pa.Table:
-        select = _typed_select(kind, names, str(src.fallback_day))
-        self.con.register("_raw_lines", raw)
+        columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
+        source = (
+            f"(SELECT row_number() OVER () - 1 AS _n, * FROM read_csv({_sql_str(path)}, header = false, "
+            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
+            f"null_padding = false, strict_mode = true, max_line_size = 1048576)) AS r "
+            f"JOIN fmap AS f ON r._n BETWEEN f.first_n AND f.last_n"
+        )
+        select = _strict_sql(kind, names, source, line="r._n - f.first_n + 1 + f.header_lines")
+        con = _connection()
+        con.register("fmap", fmap)
         try:
-            return self.con.sql(
-                f"SELECT {select}, _line AS source_line, {_sql_str(src.name)} AS source_file FROM _raw_lines"
-            ).to_arrow_table()
+            con.execute(_copy_sql(select, out, f"{self.batch_id}-{out.name}"))
+            return True
+        except duckdb.Error:
+            return False
         finally:
-            self.con.unregister("_raw_lines")
+            con.close()
 
-    @staticmethod
-    def _split_reasons(kind: str, table: pa.Table, group: list[SourceFile], reject) -> pa.Table:
-        """Move rows whose values failed their type checks to rejects; return the good rows."""
-        df = pl.DataFrame(table)
-        failed = df.filter(pl.col("_reason") != "")
-        if failed.height:
-            by_name = {s.name: s for s in group}
-            for name, line, reason in failed.select("source_file", "source_line", "_reason").iter_rows():
-                src = by_name[name]
-                lines = src.data.split(b"\n")
-                raw = lines[line - 1].rstrip(b"\r").decode("utf-8", "replace") if line <= len(lines) else ""
-                reject(src, line, reason, raw)
-        good = df.filter(pl.col("_reason") == "").drop("_reason")
-        ordered = [c for c in good.columns if c not in SOURCE_COLUMNS] + list(SOURCE_COLUMNS)
-        return good.select(ordered).to_arrow()
+    def _slow(self, src: SourceFile, reject) -> None:
+        """Read one file line by line; good rows are typed and staged, bad lines become rejects."""
+        raw_table, line_rejects = _line_table(src)
+        for number, reason, text in line_rejects:
+            reject(src, number, reason, text)
+        if raw_table.num_rows == 0:
+            return
+        con = _connection()
+        con.register("lines", raw_table)
+        try:
+            con.execute(f"CREATE TEMP TABLE typed AS {_typed_sql(src.kind, src.names, 'lines')}")
+            for (line,) in con.execute("SELECT source_line FROM typed WHERE NOT _ok ORDER BY 1").fetchall():
+                text = _raw_line(src, line)
+                reject(src, line, reasons(src.kind, src.names, next(csv.reader([text]), [])), text)
+            out = self.stage / f"raw_{src.kind}" / self._name("s")
+            con.execute(_copy_sql("SELECT * EXCLUDE (_ok) FROM typed WHERE _ok", out, f"{self.batch_id}-{out.name}"))
+        finally:
+            con.close()
 
 
 def read_source(path: Path, name: str | None = None) -> SourceFile:

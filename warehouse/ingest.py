@@ -27,7 +27,7 @@ from warehouse import appdb
 from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
 from warehouse.calls import build_days
 from warehouse.config import Settings
-from warehouse.cucm import Parser, SourceFile, is_complete_name, new_connection, read_source
+from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source
 from warehouse.lake import Lake, LakeWriter
 
 Progress = Callable[[str, dict], None]
@@ -76,6 +76,14 @@ def discover(paths: Iterable[Path]) -> Iterator[Path]:
             raise FileNotFoundError(f"{path}: no such file or folder")
 
 
+def _scratch_dir(stage: Path) -> Path:
+    """Where a batch's concatenated CSV buffer goes: memory-backed /dev/shm when there is one."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK):
+        return shm
+    return stage / "scratch"
+
+
 def _looks_like_cucm(src: SourceFile) -> bool:
     return bool(src.file_name) or (bool(src.names) and not src.error)
 
@@ -96,20 +104,17 @@ class Ingestor:
         report = IngestReport()
         with self.lake.writer() as writer:
             self._recover(writer, report)
-            batch: list[tuple[SourceFile, Path | None]] = []
-            batch_bytes = 0
+            chunk: list[Path] = []
+            chunk_bytes = 0
             for path in discover(paths):
                 report.files += 1
-                src = self._accept(path, report, move=move, settle_seconds=settle_seconds)
-                if src is None:
-                    continue
-                batch.append((src, path if move else None))
-                batch_bytes += len(src.data)
-                if batch_bytes >= self.settings.ingest.batch_bytes:
-                    self._run_batch(writer, batch, report)
-                    batch, batch_bytes = [], 0
-            if batch:
-                self._run_batch(writer, batch, report)
+                chunk.append(path)
+                chunk_bytes += path.stat().st_size
+                if chunk_bytes >= self.settings.ingest.batch_bytes:
+                    self._ingest_chunk(writer, chunk, report, move=move, settle_seconds=settle_seconds)
+                    chunk, chunk_bytes = [], 0
+            if chunk:
+                self._ingest_chunk(writer, chunk, report, move=move, settle_seconds=settle_seconds)
             self._rebuild_dirty(writer, report)
             writer.collect_garbage()
         report.seconds = time.perf_counter() - started
@@ -121,50 +126,83 @@ class Ingestor:
             return [r[0] for r in conn.execute(sa.select(dirty_day.c.day).order_by(dirty_day.c.day))]
 
     # -- steps -----------------------------------------------------------------------------------
-    def _accept(self, path: Path, report: IngestReport, *, move: bool, settle_seconds: float) -> SourceFile | None:
-        """Read, checksum, skip duplicates and incomplete files, archive, and record in the ledger."""
-        before = path.stat()
-        if settle_seconds and time.time() - before.st_mtime < settle_seconds:
-            report.incomplete += 1
-            return None
-        src = read_source(path)
-        after = path.stat()
-        if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or after.st_size != len(src.data):
-            # Still being written: leave it for the next run.
-            report.incomplete += 1
-            return None
-        if not _looks_like_cucm(src):
-            report.not_cdr.append(str(path))
-            self.progress("skipped", {"file": str(path), "reason": src.error or "not a CUCM CDR/CMR file"})
-            return None
-        with self.engine.begin() as conn:
-            known = conn.execute(sa.select(ingest_file.c.status).where(ingest_file.c.checksum == src.checksum)).first()
-            if known is not None:
-                report.duplicates += 1
-                if move and known.status == "loaded":
-                    path.unlink(missing_ok=True)
-                return None
-            archived = self._archive(src, path)
-            fn = src.file_name
-            conn.execute(
-                ingest_file.insert().values(
-                    name=src.name,
-                    checksum=src.checksum,
-                    size=len(src.data),
-                    kind=src.kind or None,
-                    cluster=fn.cluster if fn else None,
-                    node=fn.node if fn else None,
-                    file_time=fn.file_time if fn else None,
-                    received_at=utcnow(),
-                    archive_path=str(archived),
-                    status="pending",
-                )
-            )
-        src.path = archived
-        report.bytes += len(src.data)
-        return src
+    def _ingest_chunk(
+        self, writer: LakeWriter, paths: list[Path], report: IngestReport, *, move: bool, settle_seconds: float
+    ) -> None:
+        batch = self._accept(paths, report, move=move, settle_seconds=settle_seconds)
+        if batch:
+            self._run_batch(writer, batch, report)
 
-    def _archive(self, src: SourceFile, origin: Path) -> Path:
+    def _accept(
+        self, paths: list[Path], report: IngestReport, *, move: bool, settle_seconds: float
+    ) -> list[tuple[SourceFile, Path | None]]:
+        """Read and checksum files, skip duplicates and incomplete ones, archive the rest, record them."""
+        sources: list[tuple[SourceFile, Path]] = []
+        for path in paths:
+            before = path.stat()
+            if settle_seconds and time.time() - before.st_mtime < settle_seconds:
+                report.incomplete += 1
+                continue
+            src = read_source(path)
+            after = path.stat()
+            changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
+            if changed or after.st_size != len(src.data):
+                # still being written: leave it for the next run
+                report.incomplete += 1
+                continue
+            if not _looks_like_cucm(src):
+                report.not_cdr.append(str(path))
+                self.progress("skipped", {"file": str(path), "reason": src.error or "not a CUCM CDR/CMR file"})
+                continue
+            sources.append((src, path))
+        known: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            checksums = [s.checksum for s, _ in sources]
+            for i in range(0, len(checksums), 500):
+                known.update(
+                    conn.execute(
+                        sa.select(ingest_file.c.checksum, ingest_file.c.status).where(
+                            ingest_file.c.checksum.in_(checksums[i : i + 500])
+                        )
+                    ).all()
+                )
+        accepted: list[tuple[SourceFile, Path | None]] = []
+        rows = []
+        seen: set[str] = set()
+        now = utcnow()
+        for src, path in sources:
+            if src.checksum in known or src.checksum in seen:
+                report.duplicates += 1
+                if move and known.get(src.checksum) == "loaded":
+                    path.unlink(missing_ok=True)
+                continue
+            seen.add(src.checksum)
+            archived = self._archive(src, path if move else None)
+            fn = src.file_name
+            rows.append(
+                {
+                    "name": src.name,
+                    "checksum": src.checksum,
+                    "size": len(src.data),
+                    "kind": src.kind or None,
+                    "cluster": fn.cluster if fn else None,
+                    "node": fn.node if fn else None,
+                    "file_time": fn.file_time if fn else None,
+                    "received_at": now,
+                    "archive_path": str(archived),
+                    "status": "pending",
+                }
+            )
+            src.path = archived
+            report.bytes += len(src.data)
+            accepted.append((src, path if move else None))
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(ingest_file.insert(), rows)
+        return accepted
+
+    def _archive(self, src: SourceFile, origin: Path | None = None) -> Path:
+        """Keep the file as received under archive/YYYY/MM/DD (a hard link when it is moving anyway)."""
         when = src.file_name.file_time if src.file_name else datetime.now(UTC)
         folder = self.settings.archive_dir / f"{when:%Y/%m/%d}"
         folder.mkdir(parents=True, exist_ok=True)
@@ -173,9 +211,12 @@ class Ingestor:
             target = folder / f"{src.name}.{src.checksum[:12]}"
         if not target.exists():
             tmp = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
-            tmp.write_bytes(src.data)
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
+            try:
+                if origin is None:
+                    raise OSError("copy")
+                os.link(origin, tmp)
+            except OSError:
+                tmp.write_bytes(src.data)
             tmp.replace(target)
         return target
 
@@ -192,23 +233,21 @@ class Ingestor:
                 .values(batch_id=batch_id, status="processing")
             )
         self.progress("parsing", {"batch": batch_id, "files": len(sources)})
-        con = new_connection()
-        try:
-            parsed = Parser(con).parse(sources)
-        finally:
-            con.close()
         stage = self.lake.staging_dir(batch_id)
-        staged: dict[str, dict[str, list[str]]] = {}
-        for dataset, table in (("raw_cdr", parsed.cdr), ("raw_cmr", parsed.cmr), ("rejects", parsed.rejects)):
-            if table is None or table.num_rows == 0:
-                continue
-            staged[dataset] = {}
-            for part in pl.DataFrame(table).partition_by("day", as_dict=False, maintain_order=True):
+        parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, batch_id)
+        staged: dict[str, dict[str, list[str]]] = {
+            dataset: {day: [str(p) for p in paths] for day, paths in days.items()}
+            for dataset, days in parsed.staged.items()
+        }
+        cdr_rows, cmr_rows = parsed.rows("cdr"), parsed.rows("cmr")
+        if parsed.rejects.num_rows:
+            staged["rejects"] = {}
+            for part in pl.DataFrame(parsed.rejects).partition_by("day", as_dict=False, maintain_order=True):
                 day = str(part["day"][0])
-                target = stage / dataset / f"{batch_id}-{day}.parquet"
+                target = stage / "rejects" / f"{batch_id}-{day}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 pq.write_table(part.to_arrow(), target, compression="zstd")
-                staged[dataset].setdefault(day, []).append(str(target))
+                staged["rejects"].setdefault(day, []).append(str(target))
         stats = {
             "files": {
                 s.checksum: {
@@ -225,6 +264,11 @@ class Ingestor:
         (stage / "stats.json").write_text(json.dumps(stats))
         self._publish(writer, batch_id, stats)
         for src, origin in batch:
+            if origin is not None and src.path is not None:
+                # the archive copy must be on disk before the only other copy goes
+                with src.path.open("rb") as fh:
+                    os.fsync(fh.fileno())
+        for src, origin in batch:
             if origin is not None:
                 origin.unlink(missing_ok=True)
             res = parsed.files[src.name]
@@ -234,8 +278,8 @@ class Ingestor:
                 report.loaded += 1
             report.rejects += res.rejects
             report.days.update(res.days)
-        report.cdr_rows += parsed.cdr.num_rows if parsed.cdr is not None else 0
-        report.cmr_rows += parsed.cmr.num_rows if parsed.cmr is not None else 0
+        report.cdr_rows += cdr_rows
+        report.cmr_rows += cmr_rows
         self.progress(
             "batch",
             {
@@ -385,24 +429,11 @@ def reparse_day(settings: Settings, day: date) -> dict[str, int]:
     sources = [read_source(Path(p), name=n) for n, p, days in rows if key in days.split(",")]
     counts = {"raw_cdr": 0, "raw_cmr": 0}
     with lake.writer() as writer:
-        con = new_connection()
-        try:
-            parsed = Parser(con).parse(sources) if sources else None
-        finally:
-            con.close()
         stage = lake.staging_dir(f"reparse-{key}-{uuid.uuid4().hex[:8]}")
-        for dataset, table in (
-            ("raw_cdr", parsed.cdr if parsed else None),
-            ("raw_cmr", parsed.cmr if parsed else None),
-        ):
-            files: list[Path] = []
-            if table is not None:
-                part = pl.DataFrame(table).filter(pl.col("day") == day)
-                if part.height:
-                    target = stage / f"reparse-{uuid.uuid4().hex[:12]}-{key}.parquet"
-                    pq.write_table(part.to_arrow(), target, compression="zstd")
-                    files.append(target)
-                    counts[dataset] = part.height
+        parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, f"reparse-{uuid.uuid4().hex[:8]}")
+        for dataset in ("raw_cdr", "raw_cmr"):
+            files = parsed.staged.get(dataset, {}).get(key, [])
+            counts[dataset] = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
             writer.publish(dataset, replace={key: files})
     with engine.begin() as conn:
         for d in (day, day - timedelta(days=1)):
