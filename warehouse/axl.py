@@ -42,7 +42,9 @@ class AxlError(Exception):
     @property
     def transient(self) -> bool:
         """True when trying again later may succeed (connection trouble, throttling, server errors)."""
-        return self.status is None or self.status in (429, 502, 503, 504, 599) or (self.status >= 500 and not self.fault)
+        return (
+            self.status is None or self.status in (429, 502, 503, 504, 599) or (self.status >= 500 and not self.fault)
+        )
 
 
 Field = tuple[str, "str | None | list[Field]"]
@@ -164,7 +166,10 @@ class AxlClient:
             [
                 ("pattern", pattern),
                 ("routePartitionName", partition),
-                ("returnedTags", [("pattern", None), ("routePartitionName", None), ("shareLineAppearanceCssName", None)]),
+                (
+                    "returnedTags",
+                    [("pattern", None), ("routePartitionName", None), ("shareLineAppearanceCssName", None)],
+                ),
             ],
         )
         line = resp.find("return/line")
@@ -196,7 +201,10 @@ class AxlClient:
                     [
                         ("name", None),
                         ("ownerUserName", None),
-                        ("lines", [("line", [("index", None), ("dirn", [("pattern", None), ("routePartitionName", None)])])]),
+                        (
+                            "lines",
+                            [("line", [("index", None), ("dirn", [("pattern", None), ("routePartitionName", None)])])],
+                        ),
                     ],
                 ),
             ],

@@ -251,7 +251,7 @@ def _members(conn: Connection, scope: str, subject: str) -> list:
         cond = u.c.department == subject
     else:
         cond = u.c.cost_centre == subject
-    return conn.execute(sa.select(u).where(cond, u.c.active.is_(True)).order_by(u.c.id)).all()
+    return list(conn.execute(sa.select(u).where(cond, u.c.active.is_(True)).order_by(u.c.id)).all())
 
 
 def default_zone(settings, conn: Connection, scope: str, subject: str) -> str:
@@ -351,7 +351,9 @@ def assign_budget(
             if existing.period != period or existing.time_zone != zone:
                 # a different period length or zone starts afresh from the current instant
                 conn.execute(
-                    budget_period.delete().where(budget_period.c.budget_id == budget_id, budget_period.c.closed_at.is_(None))
+                    budget_period.delete().where(
+                        budget_period.c.budget_id == budget_id, budget_period.c.closed_at.is_(None)
+                    )
                 )
             else:
                 conn.execute(
@@ -361,9 +363,11 @@ def assign_budget(
                 )
             _event(conn, budget_id, "changed", actor=actor.user_id, amount=value, detail=detail)
         else:
-            budget_id = conn.execute(
+            inserted = conn.execute(
                 budget.insert().values(scope=scope, subject=subject, created_at=now, created_by=actor.user_id, **values)
-            ).inserted_primary_key[0]
+            ).inserted_primary_key
+            assert inserted is not None
+            budget_id = inserted[0]
             _event(conn, budget_id, "assigned", actor=actor.user_id, amount=value, detail=detail)
         phonelock.audit(conn, actor.user_id, "budget.assign", f"{scope}:{subject}", detail)
     return int(budget_id)
@@ -544,9 +548,11 @@ def _ensure_periods(conn: Connection, settings, b: Budget, now: datetime, report
         )
         report.periods_opened += 1
         first = _next_first(b.period, first)
-    return conn.execute(
-        sa.select(bp).where(bp.c.budget_id == b.id, bp.c.closed_at.is_(None)).order_by(bp.c.starts_at)
-    ).all()
+    return list(
+        conn.execute(
+            sa.select(bp).where(bp.c.budget_id == b.id, bp.c.closed_at.is_(None)).order_by(bp.c.starts_at)
+        ).all()
+    )
 
 
 @dataclass
@@ -602,7 +608,10 @@ def evaluate(settings, engine: Engine, now: datetime | None = None) -> Evaluatio
 def _release_inactive(conn: Connection) -> list[str]:
     bl = phonelock.budget_lock
     stale = conn.execute(
-        sa.select(bl.c.budget_id).distinct().join(budget, budget.c.id == bl.c.budget_id).where(budget.c.active.is_(False))
+        sa.select(bl.c.budget_id)
+        .distinct()
+        .join(budget, budget.c.id == bl.c.budget_id)
+        .where(budget.c.active.is_(False))
     ).scalars()
     released: list[str] = []
     for budget_id in list(stale):
@@ -672,7 +681,9 @@ def _evaluate_one(
         if t in notified or spent_now * 100 < allowance * t:
             continue
         conn.execute(
-            budget_notification.insert().values(budget_id=b.id, period_start=row.starts_at, threshold=t, notified_at=now)
+            budget_notification.insert().values(
+                budget_id=b.id, period_start=row.starts_at, threshold=t, notified_at=now
+            )
         )
         notices.append(_notice(conn, settings, b, row, allowance, spent_now, t))
         report.notifications += 1

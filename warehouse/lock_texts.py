@@ -367,8 +367,7 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "Outgoing calls are blocked until {until}; emergency numbers still work.": {
         "de": "Externe Anrufe sind bis {until} blockiert; Notrufnummern funktionieren weiterhin.",
         "fr": "Les appels sortants sont bloqués jusqu'au {until} ; les numéros d'urgence restent joignables.",
-        "es": "Las llamadas salientes están bloqueadas hasta el {until}; los números de emergencia siguen "
-        "funcionando.",
+        "es": "Las llamadas salientes están bloqueadas hasta el {until}; los números de emergencia siguen funcionando.",
         "ar": "المكالمات الصادرة محظورة حتى {until}؛ أرقام الطوارئ تعمل دائمًا.",
         "pl": "Połączenia wychodzące są zablokowane do {until}; numery alarmowe nadal działają.",
         "it": "Le chiamate in uscita sono bloccate fino al {until}; i numeri di emergenza funzionano sempre.",

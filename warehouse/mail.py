@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, format_datetime, getaddresses, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, getaddresses, make_msgid, parseaddr
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -412,7 +412,9 @@ def _record(row) -> MailRecord:
     )
 
 
-def messages(engine: Engine, status: str | None = None, category: str | None = None, limit: int = 200) -> list[MailRecord]:
+def messages(
+    engine: Engine, status: str | None = None, category: str | None = None, limit: int = 200
+) -> list[MailRecord]:
     """The send log, newest first (optionally only one status or category)."""
     q = sa.select(mail_message).order_by(mail_message.c.created_at.desc()).limit(limit)
     if status:

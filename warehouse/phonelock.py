@@ -194,6 +194,18 @@ def current_extensions(conn: Connection, user_ids: Iterable[str]) -> dict[str, l
     return out
 
 
+def language_of(settings, engine: Engine, user_id: str | None) -> str:
+    """The language a person reads: their own, else their site's, else the company's."""
+    row = None
+    if user_id:
+        with engine.connect() as conn:
+            row = conn.execute(sa.select(users.c.language, users.c.site).where(users.c.id == user_id)).first()
+    if row is not None and row.language:
+        return row.language
+    site = settings.site(row.site) if row is not None and row.site else None
+    return site.language if site else settings.company.language
+
+
 def owner_of(conn: Connection, extension: str) -> str | None:
     """The person the extension is assigned to now."""
     ea = extension_assignment
@@ -210,8 +222,37 @@ def enforce(settings, engine: Engine, extensions: Iterable[str]) -> dict[str, Lo
     states = lock_states(engine, extensions)
     if states:
         enforcement.apply(settings, engine, {ext: st.locked for ext, st in states.items()})
-    _notify_cache()
+        _notify_cache()
+        if settings.phone_service.push:
+            push_notices(settings, engine, list(states))
     return states
+
+
+def push_notices(settings, engine: Engine, extensions: list[str]) -> dict[str, str]:
+    """Show the lock state on the phones of these extensions (CiscoIPPhoneExecute pushed to /CGI/Execute).
+
+    Needs `[phone_service] push = true`, `public_url` (how phones reach this service) and a push user
+    associated with the phones; a phone is pushed to at the address it last used the service from.
+    Returns device -> "ok" or the error; a phone that cannot be reached changes nothing else.
+    """
+    from urllib.parse import urlencode
+
+    from warehouse import ipphone
+
+    cfg = settings.phone_service
+    if not (cfg.push and cfg.public_url and cfg.push_user):
+        return {}
+    outcome: dict[str, str] = {}
+    for dev in devices_of(engine, extensions):
+        if not dev.address:
+            continue
+        url = f"{cfg.public_url.rstrip('/')}/phone/notice?{urlencode({'name': dev.device})}"
+        try:
+            ipphone.push(dev.address, ipphone.execute([(url, 1)]), cfg.push_user, cfg.push_password)
+            outcome[dev.device] = "ok"
+        except (ipphone.PushError, ValueError) as exc:
+            outcome[dev.device] = str(exc)
+    return outcome
 
 
 def _notify_cache() -> None:
@@ -603,7 +644,9 @@ def device_owner(settings, engine: Engine, device: str) -> DeviceOwner | None:
     if extension is None:
         extension = _device_from_cdrs(settings, device)
     if extension is None:
-        return DeviceOwner(device, row.extension, row.user_id, row.source) if row is not None and row.extension else None
+        return (
+            DeviceOwner(device, row.extension, row.user_id, row.source) if row is not None and row.extension else None
+        )
     with engine.connect() as conn:
         directory_owner = owner_of(conn, extension)
         if owner and conn.execute(sa.select(users.c.id).where(users.c.id == owner)).first() is None:
@@ -619,4 +662,4 @@ def devices_of(engine: Engine, extensions: Iterable[str]) -> list:
     if not exts:
         return []
     with engine.connect() as conn:
-        return conn.execute(sa.select(phone_device).where(phone_device.c.extension.in_(exts))).all()
+        return list(conn.execute(sa.select(phone_device).where(phone_device.c.extension.in_(exts))).all())
