@@ -531,7 +531,7 @@ def _ensure_periods(conn: Connection, settings, b: Budget, now: datetime, report
         candidate = last + timedelta(days=1)
         start = period_starting(b.period, b.time_zone, candidate).starts_at
         if period_at(b.period, b.time_zone, start, settings.budgets.week_starts_on).first_day == candidate:
-            first = min(candidate, current.first_day)
+            first = candidate
     while first <= current.first_day:
         p = period_starting(b.period, b.time_zone, first)
         conn.execute(
