@@ -121,9 +121,7 @@ class Handler(BaseHTTPRequestHandler):
     def _execute(self, raw: bytes) -> None:
         form = parse_qs(raw.decode("utf-8"))
         user, ok = self._auth_user()
-        self.state.record(
-            {"path": "/CGI/Execute", "user": user, "xml": form.get("XML", [""])[0], "authorized": ok}
-        )
+        self.state.record({"path": "/CGI/Execute", "user": user, "xml": form.get("XML", [""])[0], "authorized": ok})
         if not ok:
             body = b'<?xml version="1.0" encoding="utf-8"?><CiscoIPPhoneError Number="4"/>'
             return self._send(200, body)
@@ -174,7 +172,9 @@ class Handler(BaseHTTPRequestHandler):
             with st.lock:
                 line = st.lines.get(key)
             if line is None:
-                return self._send(500, fault(st.version, "Item not valid: The specified Line was not found", 5007, "getLine"))
+                return self._send(
+                    500, fault(st.version, "Item not valid: The specified Line was not found", 5007, "getLine")
+                )
             resp = etree.Element(f"{{{ns}}}getLineResponse", nsmap={"ns": ns})
             ret = etree.SubElement(resp, "return")
             el = etree.SubElement(ret, "line", uuid=line["uuid"])
@@ -191,14 +191,18 @@ class Handler(BaseHTTPRequestHandler):
                     line["css"] = op.findtext("shareLineAppearanceCssName") or ""
                     st.save_lines()
             if line is None:
-                return self._send(500, fault(st.version, "Item not valid: The specified Line was not found", 5007, "updateLine"))
+                return self._send(
+                    500, fault(st.version, "Item not valid: The specified Line was not found", 5007, "updateLine")
+                )
             resp = etree.Element(f"{{{ns}}}updateLineResponse", nsmap={"ns": ns})
             etree.SubElement(resp, "return").text = line["uuid"]
             return self._send(200, envelope(st.version, resp))
         if qname.localname == "getPhone":
             phone = st.phones.get((op.findtext("name") or "").upper())
             if phone is None:
-                return self._send(500, fault(st.version, "Item not valid: The specified Phone was not found", 5007, "getPhone"))
+                return self._send(
+                    500, fault(st.version, "Item not valid: The specified Phone was not found", 5007, "getPhone")
+                )
             resp = etree.Element(f"{{{ns}}}getPhoneResponse", nsmap={"ns": ns})
             ret = etree.SubElement(resp, "return")
             el = etree.SubElement(ret, "phone", uuid="{" + str(uuid.uuid4()).upper() + "}")

@@ -196,8 +196,16 @@ def cucm_double(tmp_path):
     lines = [{"pattern": ext, "partition": "PT_LINES", "css": "CSS_INTERNATIONAL"} for ext in ("2001", "2002", "2003")]
     (state / "lines.json").write_text(json.dumps(lines))
     phones = [
-        {"name": "SEP00AABBCC2001", "owner": "anna", "lines": [{"index": 1, "pattern": "2001", "partition": "PT_LINES"}]},
-        {"name": "SEP00AABBCC2002", "owner": "bruno", "lines": [{"index": 1, "pattern": "2002", "partition": "PT_LINES"}]},
+        {
+            "name": "SEP00AABBCC2001",
+            "owner": "anna",
+            "lines": [{"index": 1, "pattern": "2001", "partition": "PT_LINES"}],
+        },
+        {
+            "name": "SEP00AABBCC2002",
+            "owner": "bruno",
+            "lines": [{"index": 1, "pattern": "2002", "partition": "PT_LINES"}],
+        },
     ]
     (state / "phones.json").write_text(json.dumps(phones))
     port = free_port()

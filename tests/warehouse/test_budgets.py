@@ -49,7 +49,9 @@ def test_monthly_period_runs_from_local_midnight_across_daylight_saving():
     assert p.ends_at == datetime(2026, 3, 31, 22, 0, tzinfo=UTC)  # CEST, UTC+2
     # the first instant of April in Rome belongs to April, the last of March to March
     assert budgets.period_at("monthly", "Europe/Rome", p.ends_at).first_day == date(2026, 4, 1)
-    assert budgets.period_at("monthly", "Europe/Rome", p.ends_at - timedelta(microseconds=1)).first_day == date(2026, 3, 1)
+    assert budgets.period_at("monthly", "Europe/Rome", p.ends_at - timedelta(microseconds=1)).first_day == date(
+        2026, 3, 1
+    )
 
 
 def test_weekly_period_in_the_zone_and_week_start():
@@ -130,7 +132,10 @@ def test_carry_over_adds_the_residual_and_never_a_deficit(home):
     budgets.evaluate(settings, engine, now=local(2026, 1, 31, 12))
     # one minute into February the lock logic moves on, but January is not closed yet (late CDRs)
     budgets.evaluate(settings, engine, now=local(2026, 2, 1, 0, 1))
-    anna = {s.budget.id: s for s in budgets.my_budgets(settings, engine, load_principal(engine, "anna"), now=local(2026, 2, 1, 0, 1))}
+    anna = {
+        s.budget.id: s
+        for s in budgets.my_budgets(settings, engine, load_principal(engine, "anna"), now=local(2026, 2, 1, 0, 1))
+    }
     assert anna[carry].allowance == Decimal("100")
     budgets.evaluate(settings, engine, now=local(2026, 2, 1, 0, 20))
     feb = budgets.my_budgets(settings, engine, load_principal(engine, "anna"), now=local(2026, 2, 2))[0]
@@ -155,7 +160,9 @@ def test_carry_over_adds_the_residual_and_never_a_deficit(home):
 def test_department_budget_adds_its_people_and_locks_all_their_phones(home, smtp_server):
     settings = configure(home, smtp_config(smtp_server))
     engine = staff(settings)
-    bid = budgets.assign_budget(settings, engine, admin(engine), "department", "Sales", "weekly", "20", thresholds=[50, 100])
+    bid = budgets.assign_budget(
+        settings, engine, admin(engine), "department", "Sales", "weekly", "20", thresholds=[50, 100]
+    )
     write_calls(
         settings,
         [

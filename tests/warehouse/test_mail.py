@@ -77,7 +77,10 @@ def test_smtp_delivers_recipients_subject_bodies_and_attachment(home, smtp_serve
         "Costs: Überblick",
         html="<p>Hello</p>",
         text="Hello",
-        attachments=[mail.Attachment("costs.xlsx", data, mail.XLSX), mail.Attachment("costs.csv", b"a,b\n1,2\n", mail.CSV)],
+        attachments=[
+            mail.Attachment("costs.xlsx", data, mail.XLSX),
+            mail.Attachment("costs.csv", b"a,b\n1,2\n", mail.CSV),
+        ],
         cc=["maria@example.org"],
     )
     assert len(smtp_server.messages) == 1
