@@ -62,7 +62,8 @@ def test_weekly_period_in_the_zone_and_week_start():
     # a Sunday evening in New York is already Monday in UTC; weeks starting on Sunday
     sunday_night = datetime(2026, 1, 5, 2, 0, tzinfo=UTC)  # Sun 4 Jan 21:00 in New York
     ny = budgets.period_at("weekly", "America/New_York", sunday_night, "sunday")
-    assert ny.first_day == date(2026, 1, 4) and ny.starts_at == datetime(2026, 1, 4, 5, 0, tzinfo=UTC)
+    assert ny.first_day == date(2026, 1, 4)
+    assert ny.starts_at == datetime(2026, 1, 4, 5, 0, tzinfo=UTC)
     assert budgets.period_at("monthly", "America/New_York", sunday_night).first_day == date(2026, 1, 1)
 
 
@@ -75,7 +76,8 @@ def test_thresholds_mail_the_person_and_manager_once_each_and_the_budget_locks_t
     bid = budgets.assign_budget(settings, engine, admin(engine), "user", "anna", "monthly", "10.00")
     write_calls(settings, [call("2001", local(2026, 1, 5, 9), "5.00"), call("2002", local(2026, 1, 5, 9), "50")])
     report = budgets.evaluate(settings, engine, now=local(2026, 1, 5, 10))
-    assert report.notifications == 0 and smtp_server.messages == []
+    assert report.notifications == 0
+    assert smtp_server.messages == []
     assert not phonelock.lock_state(engine, "2001").locked
 
     write_calls(settings, [call("2001", local(2026, 1, 6, 9), "3.50")])  # 8.50 of 10: 85%
@@ -97,7 +99,9 @@ def test_thresholds_mail_the_person_and_manager_once_each_and_the_budget_locks_t
     report = budgets.evaluate(settings, engine, now=local(2026, 1, 7, 10))
     assert report.locked == ["2001"]
     state = phonelock.lock_state(engine, "2001")
-    assert state.locked and state.budget_ids == (bid,) and not state.user_locked
+    assert state.locked
+    assert state.budget_ids == (bid,)
+    assert not state.user_locked
     assert len(smtp_server.messages) == 4
     spent_mail = next(m.message for m in smtp_server.messages[2:] if m.rcpt_tos == ["anna@example.org"])
     assert spent_mail["Subject"] == "Personal budget: budget spent, phone locked"
@@ -111,7 +115,9 @@ def test_thresholds_mail_the_person_and_manager_once_each_and_the_budget_locks_t
     assert report.unlocked == ["2001"]
     assert not phonelock.lock_state(engine, "2001").locked
     kinds = [e.kind for e in budgets.budget_history(settings, engine, admin(engine), bid)]
-    assert kinds.count("notification") == 2 and kinds.count("lock") == 1 and kinds.count("unlock") == 1
+    assert kinds.count("notification") == 2
+    assert kinds.count("lock") == 1
+    assert kinds.count("unlock") == 1
 
 
 def test_carry_over_adds_the_residual_and_never_a_deficit(home):
@@ -119,7 +125,7 @@ def test_carry_over_adds_the_residual_and_never_a_deficit(home):
     engine = staff(settings)
     actor = admin(engine)
     carry = budgets.assign_budget(settings, engine, actor, "user", "anna", "monthly", "100", carry_over=True)
-    plain = budgets.assign_budget(settings, engine, actor, "user", "bruno", "monthly", "100")
+    budgets.assign_budget(settings, engine, actor, "user", "bruno", "monthly", "100")
     write_calls(
         settings,
         [
@@ -188,7 +194,8 @@ def test_department_budget_adds_its_people_and_locks_all_their_phones(home, smtp
     assert bruno_mail["Subject"] == "Reparto Sales: budget esaurito, telefono bloccato"
     # Monday next week: unlocked
     budgets.evaluate(settings, engine, now=local(2026, 1, 12, 0, 5))
-    assert not phonelock.lock_state(engine, "2001").locked and not phonelock.lock_state(engine, "2002").locked
+    assert not phonelock.lock_state(engine, "2001").locked
+    assert not phonelock.lock_state(engine, "2002").locked
     # a raise of the amount mid-period lifts the lock at once
     write_calls(settings, [call("2001", local(2026, 1, 12, 9), "25")])
     budgets.evaluate(settings, engine, now=local(2026, 1, 12, 10))
@@ -209,11 +216,14 @@ def test_removing_a_budget_releases_its_phones_and_a_user_lock_stays(home):
     phonelock.set_user_lock(settings, engine, anna, True)
     budgets.remove_budget(settings, engine, admin(engine), bid)
     state = phonelock.lock_state(engine, "2001")
-    assert state.user_locked and not state.budget_locked
+    assert state.user_locked
+    assert not state.budget_locked
     assert budgets.budgets(engine) == []
     with engine.connect() as conn:
         actions = [r.action for r in conn.execute(sa.select(audit_log.c.action))]
-    assert "budget.assign" in actions and "budget.remove" in actions and "phone.user_lock" in actions
+    assert "budget.assign" in actions
+    assert "budget.remove" in actions
+    assert "phone.user_lock" in actions
 
 
 def test_my_budgets_and_history_show_only_what_the_person_may_see(home):
@@ -229,8 +239,10 @@ def test_my_budgets_and_history_show_only_what_the_person_may_see(home):
     mine = {s.budget.id: s for s in budgets.my_budgets(settings, engine, anna, now=local(2026, 1, 5, 11))}
     assert set(mine) == {own, dept}
     assert (mine[own].spent, mine[own].remaining, mine[own].until) == (Decimal("4"), Decimal("6"), date(2026, 1, 31))
-    assert mine[own].name == "Personal budget" and mine[dept].name == "Department Sales"
-    assert mine[dept].exhausted and mine[dept].phones["2001"].budget_locked
+    assert mine[own].name == "Personal budget"
+    assert mine[dept].name == "Department Sales"
+    assert mine[dept].exhausted
+    assert mine[dept].phones["2001"].budget_locked
     history = budgets.budget_history(settings, engine, anna)
     assert {e.budget_id for e in history} == {own, dept}
     # bruno's lock by the department budget is his, not anna's business

@@ -37,7 +37,8 @@ def test_axl_requests_carry_the_envelope_namespace_soapaction_and_basic_auth(axl
     sent = cucm_double.requests()
     assert [r["operation"] for r in sent] == ["getLine", "updateLine"]
     for r in sent:
-        assert r["authorized"] and r["user"] == "axl"
+        assert r["authorized"]
+        assert r["user"] == "axl"
         assert r["soap_action"] == f'"CUCM:DB ver=14.0 {r["operation"]}"'
         assert r["content_type"].startswith("text/xml")
         root = etree.fromstring(r["body"].encode())
@@ -45,12 +46,14 @@ def test_axl_requests_carry_the_envelope_namespace_soapaction_and_basic_auth(axl
         body = root.find(f"{{{SOAP}}}Body")
         op = body[0]
         assert op.tag == f"{{http://www.cisco.com/AXL/API/14.0}}{r['operation']}"
-        assert op.findtext("pattern") == "2001" and op.findtext("routePartitionName") == "PT_LINES"
+        assert op.findtext("pattern") == "2001"
+        assert op.findtext("routePartitionName") == "PT_LINES"
     update = etree.fromstring(sent[1]["body"].encode()).find(f"{{{SOAP}}}Body")[0]
     assert update.findtext("shareLineAppearanceCssName") == "CSS_LOCKED"
     assert cucm_double.lines()["2001"] == "CSS_LOCKED"
     state = enforcement.states(engine)["2001"]
-    assert state.in_effect and state.original_css == "CSS_INTERNATIONAL"
+    assert state.in_effect
+    assert state.original_css == "CSS_INTERNATIONAL"
 
 
 def test_unlock_restores_the_original_css_and_repeats_change_nothing(axl_settings, cucm_double):
@@ -73,7 +76,8 @@ def test_a_failed_cucm_call_keeps_the_intended_state_and_is_retried(axl_settings
     assert state.locked  # the app state holds, whatever CUCM does
     pending = enforcement.problems(engine)
     assert [(p.extension, p.intended, p.applied) for p in pending] == [("2002", "locked", None)]
-    assert "HTTP 503" in pending[0].last_error and pending[0].attempts == 1
+    assert "HTTP 503" in pending[0].last_error
+    assert pending[0].attempts == 1
     assert cucm_double.lines()["2002"] == "CSS_INTERNATIONAL"
     assert enforcement.retry_due(axl_settings, engine) == {}  # backing off
     later = utcnow() + timedelta(seconds=31)
@@ -95,7 +99,8 @@ def test_soap_faults_and_wrong_credentials_are_errors_with_their_text(axl_settin
     with pytest.raises(axl.AxlError, match="HTTP 401"):
         bad.get_line("2001", "PT_LINES")
     phone = client.get_phone("SEP00AABBCC2001")
-    assert phone.owner == "anna" and [(ln.pattern, ln.partition) for ln in phone.lines] == [("2001", "PT_LINES")]
+    assert phone.owner == "anna"
+    assert [(ln.pattern, ln.partition) for ln in phone.lines] == [("2001", "PT_LINES")]
 
 
 def test_a_call_that_crosses_the_budget_locks_the_line_on_cucm_and_the_next_period_restores_it(

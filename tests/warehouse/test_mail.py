@@ -50,7 +50,8 @@ def test_default_delivers_into_the_outbox_one_eml_per_message(settings):
     assert len(files) == 2
     assert not [p for p in settings.outbox_dir.iterdir() if p.name.startswith(".")]  # no half-written file
     record = mail.message(engine, first)
-    assert record.status == mail.SENT and record.transport == "outbox"
+    assert record.status == mail.SENT
+    assert record.transport == "outbox"
     msg = mail.read_eml(record.path)
     assert msg["Subject"] == "Monthly costs"
     assert msg["To"] == "anna@example.org, Bruno Conti <bruno@example.org>"
@@ -94,7 +95,9 @@ def test_smtp_delivers_recipients_subject_bodies_and_attachment(home, smtp_serve
     assert atts["costs.xlsx"].get_content() == data
     assert atts["costs.csv"].get_content_type() == "text/csv"
     record = mail.message(engine, row_id)
-    assert record.status == mail.SENT and record.attempts == 1 and record.last_error is None
+    assert record.status == mail.SENT
+    assert record.attempts == 1
+    assert record.last_error is None
     assert not list(settings.mail_spool_dir.glob("*.eml"))  # spool emptied once accepted
 
 
@@ -122,7 +125,8 @@ def test_wrong_password_is_recorded_and_retried_later(home, smtp_tls_server, mon
     engine = appdb.open_db(settings)
     row_id = mail.send(settings, engine, "anna@example.org", "Report", text="x")
     record = mail.message(engine, row_id)
-    assert record.status == mail.QUEUED and record.attempts == 1
+    assert record.status == mail.QUEUED
+    assert record.attempts == 1
     assert "535" in record.last_error
     monkeypatch.setenv("RINGLEDGER_SMTP_PASSWORD", "mailpw")  # the administrator fixes the password
     assert mail.retry_due(settings, engine) == []  # not due yet: backoff
@@ -142,14 +146,17 @@ def test_server_down_queues_backs_off_then_delivers_and_gives_up_after_max_attem
     kept = mail.send(settings, engine, "anna@example.org", "Kept", text="body")
     lost = mail.send(settings, engine, "bruno@example.org", "Given up", text="body")
     first = mail.message(engine, kept)
-    assert first.status == mail.QUEUED and first.attempts == 1 and "Connection refused" in first.last_error
+    assert first.status == mail.QUEUED
+    assert first.attempts == 1
+    assert "Connection refused" in first.last_error
     assert first.next_attempt_at - first.created_at >= timedelta(seconds=59)
     assert mail.due_count(engine) == 0
     # second attempt, still down: the wait doubles
     tried_at = utcnow()
     assert sorted(mail.retry_due(settings, engine, now=tried_at + timedelta(minutes=2))) == sorted([kept, lost])
     second = mail.message(engine, kept)
-    assert second.attempts == 2 and second.next_attempt_at - tried_at >= timedelta(seconds=119)
+    assert second.attempts == 2
+    assert second.next_attempt_at - tried_at >= timedelta(seconds=119)
     # the server comes back: the first message goes out, byte for byte as composed
     server = SmtpServer("127.0.0.1", port)
     ctl = Controller(_Collect(server), hostname="127.0.0.1", port=port)

@@ -23,9 +23,13 @@ def test_an_admin_lock_survives_the_users_unlock(settings):
     anna, root = load_principal(engine, "anna"), load_principal(engine, "root")
     phonelock.set_user_lock(settings, engine, anna, True)
     state = phonelock.set_admin_lock(settings, engine, root, "2001", True, reason="lost badge")
-    assert state.locked and state.status == "admin" and not state.user_can_unlock
+    assert state.locked
+    assert state.status == "admin"
+    assert not state.user_can_unlock
     state = phonelock.set_user_lock(settings, engine, anna, False)["2001"]
-    assert state.locked and state.admin_locked and not state.user_locked
+    assert state.locked
+    assert state.admin_locked
+    assert not state.user_locked
     assert phonelock.locked_extensions(engine) == {"2001"}
     assert enforcement.states(engine)["2001"].intended == enforcement.LOCKED
     phonelock.set_admin_lock(settings, engine, root, "2001", False)
@@ -61,7 +65,8 @@ def test_pin_lockout_after_repeated_failures_refuses_even_the_right_pin(settings
         result = phonelock.verify_pin(settings, engine, "anna", "0000")
         assert (result.ok, result.reason, result.remaining) == (False, "wrong", limit - 1 - i)
     result = phonelock.verify_pin(settings, engine, "anna", "1111")
-    assert result.reason == "locked_out" and result.locked_until > utcnow()
+    assert result.reason == "locked_out"
+    assert result.locked_until > utcnow()
     assert phonelock.verify_pin(settings, engine, "anna", "4826").reason == "locked_out"
     assert ("anna", "phone.pin_lockout", "anna") in actions(engine)
     later = utcnow() + timedelta(minutes=settings.phone_lock.pin_lockout_minutes, seconds=1)
@@ -80,10 +85,13 @@ def test_pins_are_four_digits_not_trivial_and_stored_as_argon2id(settings):
         with pytest.raises(ValueError, match="sequence"):
             phonelock.set_pin(settings, engine, root, "anna", weak)
     pin = phonelock.reset_pin(settings, engine, root, "anna")
-    assert len(pin) == 4 and pin.isdigit() and phonelock.pin_problem(settings, pin) is None
+    assert len(pin) == 4
+    assert pin.isdigit()
+    assert phonelock.pin_problem(settings, pin) is None
     with engine.connect() as conn:
         stored = conn.execute(sa.select(phonelock.phone_pin.c.pin_hash)).scalar()
-    assert stored.startswith("$argon2id$") and pin not in stored
+    assert stored.startswith("$argon2id$")
+    assert pin not in stored
     assert phonelock.change_pin(settings, engine, "anna", pin, "5082", "5083").reason == "mismatch"
     assert phonelock.change_pin(settings, engine, "anna", pin, "2222", "2222").reason == "weak"
     assert phonelock.change_pin(settings, engine, "anna", "9999", "5082", "5082").reason == "wrong"
@@ -100,9 +108,12 @@ def test_users_list_filters_and_shows_status(settings):
     everyone = phonelock.list_users(engine, root)
     assert [u.user_id for u in everyone] == ["root", "anna", "bruno", "carla", "maria"]  # by last name
     row = {u.user_id: u for u in everyone}
-    assert row["bruno"].status == "admin" and row["bruno"].admin_locked
-    assert row["carla"].status == "user" and not row["carla"].admin_locked
-    assert row["anna"].has_pin and not row["bruno"].has_pin
+    assert row["bruno"].status == "admin"
+    assert row["bruno"].admin_locked
+    assert row["carla"].status == "user"
+    assert not row["carla"].admin_locked
+    assert row["anna"].has_pin
+    assert not row["bruno"].has_pin
     assert [u.user_id for u in phonelock.list_users(engine, root, status="locked")] == ["bruno", "carla"]
     assert [u.user_id for u in phonelock.list_users(engine, root, status="unlocked")] == ["root", "anna", "maria"]
     assert [u.user_id for u in phonelock.list_users(engine, root, name="CONTI")] == ["bruno"]
