@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         module, _, attr = ref.partition(":")
         app.register_blueprint(getattr(importlib.import_module(module), attr))
 
+    @app.get("/healthz")
     @app.get("/health")
     def health():
         return {"status": "ok"}

@@ -70,7 +70,8 @@ def test_fifty_concurrent_cucm_requests_get_the_right_decisions(home, phone_serv
     for t in threads:
         t.join()
     for (calling, called, expected), answer in zip(requests, answers, strict=True):
-        assert answer is not None and answer.status == 200, (calling, called)
+        assert answer is not None, (calling, called)
+        assert answer.status == 200, (calling, called)
         assert answer.decision == expected, (calling, called)
         cixml = etree.fromstring(answer.cixml)
         assert cixml.find("reject" if expected == "Deny" else "continue") is not None

@@ -2,15 +2,14 @@
 
 import dagster as dg
 
-from warehouse import appdb, budgets, enforcement
-from warehouse.config import load_settings
+from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse import budgets, enforcement
 
 
 @dg.op
-def evaluate_budgets(context: dg.OpExecutionContext) -> None:
+def evaluate_budgets(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> None:
     """Bring every budget up to date: periods, spend, threshold mails and budget locks."""
-    settings = load_settings()
-    report = budgets.evaluate(settings, appdb.open_db(settings))
+    report = budgets.evaluate(ringledger.settings(), ringledger.engine())
     context.log.info(
         f"{report.budgets} budget(s): {report.periods_opened} period(s) opened, {report.periods_closed} closed, "
         f"{report.notifications} notification(s), locked {report.locked or 'none'}, "
@@ -19,10 +18,9 @@ def evaluate_budgets(context: dg.OpExecutionContext) -> None:
 
 
 @dg.op
-def retry_phone_locks(context: dg.OpExecutionContext) -> None:
+def retry_phone_locks(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> None:
     """Try again the CUCM lock changes that failed and are due."""
-    settings = load_settings()
-    results = enforcement.retry_due(settings, appdb.open_db(settings))
+    results = enforcement.retry_due(ringledger.settings(), ringledger.engine())
     pending = {ext: e.last_error for ext, e in results.items() if not e.in_effect}
     context.log.info(f"{len(results)} extension(s) retried; still pending: {pending or 'none'}")
 

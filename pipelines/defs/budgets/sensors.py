@@ -3,17 +3,17 @@
 import dagster as dg
 
 from pipelines.defs.budgets.jobs import budget_evaluation_job, phone_lock_retry_job
-from warehouse import appdb, budgets, enforcement
+from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse import budgets, enforcement
 from warehouse.appdb import utcnow
-from warehouse.config import load_settings
 from warehouse.lake import Lake
 
 
 @dg.sensor(job=budget_evaluation_job, minimum_interval_seconds=2, default_status=dg.DefaultSensorStatus.RUNNING)
-def budget_after_ingest_sensor(context: dg.SensorEvaluationContext):
+def budget_after_ingest_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
     """Evaluate budgets as soon as new calls are published (or budgets or the directory change)."""
-    settings = load_settings()
-    engine = appdb.open_db(settings)
+    settings = ringledger.settings()
+    engine = ringledger.engine()
     lake = Lake(settings.lake_dir)
     token = (
         f"calls={lake.manifest('calls').version};directory={lake.manifest('directory').version};"
@@ -28,10 +28,9 @@ def budget_after_ingest_sensor(context: dg.SensorEvaluationContext):
 
 
 @dg.sensor(job=budget_evaluation_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def budget_period_sensor(context: dg.SensorEvaluationContext):
+def budget_period_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
     """Evaluate budgets when a period ends (locks lifted) and when a finished period is to be closed."""
-    settings = load_settings()
-    due = budgets.next_due(settings, appdb.open_db(settings))
+    due = budgets.next_due(ringledger.settings(), ringledger.engine())
     if due is None or due > utcnow():
         return dg.SkipReason(f"next period boundary at {due.isoformat()}" if due else "no budget is assigned")
     key = due.isoformat()
@@ -42,10 +41,9 @@ def budget_period_sensor(context: dg.SensorEvaluationContext):
 
 
 @dg.sensor(job=phone_lock_retry_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def phone_lock_retry_sensor(context: dg.SensorEvaluationContext):
+def phone_lock_retry_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
     """Retry CUCM lock changes whose next attempt is due."""
-    settings = load_settings()
-    due = enforcement.due_count(appdb.open_db(settings))
+    due = enforcement.due_count(ringledger.engine())
     if not due:
         return dg.SkipReason("every lock change is in effect")
     # one run per half minute at most; a failing CUCM backs off per extension

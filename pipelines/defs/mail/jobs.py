@@ -2,17 +2,16 @@
 
 import dagster as dg
 
-from warehouse import appdb, mail
+from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse import mail
 from warehouse.appdb import utcnow
-from warehouse.config import load_settings
 
 
 @dg.op
-def retry_mail(context: dg.OpExecutionContext) -> None:
+def retry_mail(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> None:
     """Send again every queued message whose next attempt is due."""
-    settings = load_settings()
-    engine = appdb.open_db(settings)
-    tried = mail.retry_due(settings, engine)
+    engine = ringledger.engine()
+    tried = mail.retry_due(ringledger.settings(), engine)
     failed = [m for m in (mail.message(engine, i) for i in tried) if m is not None and m.status != mail.SENT]
     context.log.info(f"{len(tried)} message(s) retried, {len(failed)} still not sent")
     for m in failed:
@@ -26,10 +25,9 @@ def mail_retry_job() -> None:
 
 
 @dg.sensor(job=mail_retry_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
-def mail_retry_sensor(context: dg.SensorEvaluationContext):
+def mail_retry_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
     """Start a retry run when a failed message's next attempt is due."""
-    settings = load_settings()
-    due = mail.due_count(appdb.open_db(settings))
+    due = mail.due_count(ringledger.engine())
     if not due:
         return dg.SkipReason("no message waits for a retry")
     return dg.RunRequest(run_key=f"mail-retry:{utcnow():%Y%m%dT%H%M}:{utcnow().second // 30}")
