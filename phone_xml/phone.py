@@ -166,17 +166,23 @@ def _set(c: Caller, locked: bool) -> Response:
     if state.admin_locked:
         return c.result(c.t("Your administrator has locked this phone; only an administrator can unlock it."))
     if state.budget_locked:
-        return c.result(
-            c.t("Your budget is spent: the phone stays locked until {until}.", until=_budget_until(c, state))
-        )
+        until = _budget_until(c, state)
+        if until is None:
+            return c.result(
+                c.t(
+                    "Outgoing calls are blocked ({reason}). Emergency numbers still work.",
+                    reason=c.t("locked: budget spent"),
+                )
+            )
+        return c.result(c.t("Your budget is spent: the phone stays locked until {until}.", until=until))
     return c.result(c.t("Your phone is unlocked."))
 
 
-def _budget_until(c: Caller, state: phonelock.LockState) -> str:
+def _budget_until(c: Caller, state: phonelock.LockState) -> str | None:
     from warehouse import budgets
 
     held = [s for s in budgets.my_budgets(settings(), engine(), c.principal) if s.budget.id in state.budget_ids]
-    return day(max(s.until for s in held), c.lang) if held else "?"
+    return day(max(s.until for s in held), c.lang) if held else None
 
 
 @bp.get("/lock/done")

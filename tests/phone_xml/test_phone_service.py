@@ -265,3 +265,27 @@ def test_a_lock_is_pushed_to_the_phone(home, cucm_double, monkeypatch):
         == "acct.example:8502"
     )
     assert timedelta(0) <= datetime.now(UTC) - phonelock.devices_of(engine, ["2001"])[0].seen_at.astimezone(UTC)
+
+
+def test_a_budget_lock_stays_when_the_user_unlocks_and_says_until_when(service):
+    client, settings, engine = service
+    from warehouse import budgets
+
+    budgets.assign_budget(settings, engine, load_principal(engine, "root"), "user", "bruno", "monthly", "1")
+    write_calls(
+        settings, [{"extension": "2002", "started_at": datetime.now(UTC) - timedelta(minutes=1), "cost": Decimal("5")}]
+    )
+    budgets.evaluate(settings, engine)
+    until = budgets.my_budgets(settings, engine, load_principal(engine, "bruno"))[0].until
+    done = parse(client.get("/phone/unlock/done", query_string={"name": BRUNO_PHONE, "pin": "5190"}))
+    assert (
+        done.findtext("Text")
+        == f"Il budget è esaurito: il telefono resta bloccato fino al {until.day} {_it_month(until)} {until.year}."
+    )
+    assert phonelock.lock_state(engine, "2002").budget_locked
+
+
+def _it_month(d) -> str:
+    from babel.dates import format_date
+
+    return format_date(d, "MMM", locale="it")
