@@ -1,7 +1,7 @@
 """Texts of the phone service and of budget mail, in the seven UI languages.
 
 Keys are the English texts, as gettext msgids, so they move into the shared catalogues as they are
-(`translate(msgid, lang)` becomes `gettext`). Placeholders use str.format names ({until}, {pct}, ...).
+(`translate(msgid, lang)` becomes `gettext`). Values go in by str.format names ({until}, {pct}, ...).
 A language we do not have falls back to English; a missing translation falls back to the msgid.
 """
 
@@ -382,7 +382,7 @@ def language(lang: str | None) -> str:
 
 
 def translate(msgid: str, lang: str | None, **values: object) -> str:
-    """The text in the language, with {placeholders} filled in."""
+    """The text in the language, with the {named} values filled in."""
     text = CATALOGUE.get(msgid, {}).get(language(lang), msgid)
     return text.format(**values) if values else text
 
