@@ -9,6 +9,8 @@ import dagster as dg
 # Each module exposes `defs: dg.Definitions`. A new domain adds itself here.
 DOMAINS = [
     "pipelines.defs.ingest",
+    "pipelines.defs.budgets",
+    "pipelines.defs.mail",
 ]
 
 

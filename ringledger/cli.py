@@ -14,6 +14,8 @@ COMMAND_MODULES = [
     "ringledger.commands.ingest",
     "ringledger.commands.sql",
     "ringledger.commands.users",
+    "ringledger.commands.budgets",
+    "ringledger.commands.mail",
 ]
 
 

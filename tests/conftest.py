@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Real services on 127.0.0.1 (SMTP, the CUCM double, the live phone service).
+pytest_plugins = ["tests.services"]
+
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SAMPLES = SHARED / "samples" / "cucm"
 

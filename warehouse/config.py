@@ -168,13 +168,139 @@ class Sessions(_Section):
     minutes: dict[str, int] = Field(default_factory=lambda: {"portal": 480, "gadget": 10080, "phone": 15, "api": 60})
 
 
+Enforcement = Literal["record", "axl", "curri"]
+
+
 class Cucm(_Section):
-    """Connection to CUCM for AXL and External Call Control; empty means not configured."""
+    """Connection to CUCM for AXL and External Call Control; empty means not configured.
+
+    `enforcement` says how a locked phone is kept from calling out: "record" only keeps the lock
+    state (the default, and the only choice without a CUCM), "axl" moves the line to the blocking
+    calling search space through AXL, "curri" answers CUCM's External Call Control requests.
+    """
 
     cluster: str = ""
     axl_url: str = ""
     axl_user: str = ""
     axl_version: str = "14.0"
+    enforcement: Enforcement = "record"
+    # Line (directory number) CSS whose first partition blocks outside calls but still reaches
+    # internal and emergency numbers.
+    blocking_css: str = "CSS_LOCKED"
+    # Partition of the directory numbers that are locked ("" = the <None> partition).
+    line_partition: str = ""
+    # Environment variable holding the AXL user's password (never the file).
+    axl_password_env: str = "RINGLEDGER_AXL_PASSWORD"
+    axl_verify_tls: bool = True
+    axl_ca_file: str = ""
+    axl_timeout_seconds: float = Field(default=10.0, gt=0)
+    # A failed CUCM change is retried after base * 2^(attempt-1) seconds, at most max seconds apart.
+    retry_base_seconds: int = Field(default=30, ge=1)
+    retry_max_seconds: int = Field(default=3600, ge=1)
+    # CUCM announcement identification played when a call is denied ("" = CUCM's default treatment).
+    curri_deny_announcement: str = ""
+    # How old (seconds) the policy endpoint's copy of the lock states may be.
+    curri_cache_seconds: float = Field(default=1.0, gt=0)
+
+    @field_validator("axl_version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if not re.fullmatch(r"\d+\.\d+", value):
+            raise ValueError(f"axl_version {value!r} must look like 14.0 (the cluster's major.minor)")
+        return value
+
+    @model_validator(mode="after")
+    def _axl_needs_connection(self) -> Cucm:
+        if self.enforcement == "axl" and not (self.axl_url and self.axl_user):
+            raise ValueError('enforcement = "axl" needs axl_url and axl_user')
+        return self
+
+    @property
+    def axl_password(self) -> str:
+        """The AXL password, from the environment variable named by axl_password_env."""
+        return os.environ.get(self.axl_password_env, "")
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class Budgets(_Section):
+    """Budget control defaults (each budget may override thresholds)."""
+
+    # Percentages of the period's allowance at which the person and their manager get a mail.
+    thresholds: list[int] = Field(default_factory=lambda: [80, 100])
+    week_starts_on: Weekday = "monday"
+    notify_manager: bool = True
+    # Lock the phones of a budget's people when it is spent.
+    lock_on_exhaust: bool = True
+    # A finished period is closed (final spend, carry-over) this long after its end, so that calls
+    # whose records arrive late still count in it. Locks are lifted at the end itself.
+    late_cdr_minutes: int = Field(default=15, ge=0)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _thresholds(cls, values: list[int]) -> list[int]:
+        for v in values:
+            if not 1 <= v <= 1000:
+                raise ValueError(f"threshold {v} must be a percentage between 1 and 1000")
+        return sorted(set(values))
+
+
+class PhoneLock(_Section):
+    """Phone lock: PIN rules and how numbers are told apart when no internal ranges are configured."""
+
+    pin_length: int = Field(default=4, ge=4, le=8)
+    # After this many wrong PINs in a row the PIN is refused for pin_lockout_minutes.
+    max_pin_failures: int = Field(default=5, ge=1)
+    pin_lockout_minutes: int = Field(default=15, ge=1)
+    # When no site lists internal_ranges, dialled numbers of at most this many digits are internal.
+    internal_max_digits: int = Field(default=6, ge=1)
+    # How long a device -> extension mapping learnt from CDRs or AXL is trusted, in hours.
+    device_cache_hours: int = Field(default=24, ge=1)
+
+
+SmtpSecurity = Literal["starttls", "tls", "none"]
+
+
+class Smtp(_Section):
+    """Outgoing mail. With no host, mail is delivered into the outbox folder under the data home."""
+
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    security: SmtpSecurity = "starttls"
+    username: str = ""
+    password_env: str = "RINGLEDGER_SMTP_PASSWORD"
+    sender: str = "Ringledger <ringledger@localhost>"
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    verify_tls: bool = True
+    ca_file: str = ""
+    # A failed send is retried after base * 2^(attempt-1) seconds (at most max apart), max_attempts times.
+    max_attempts: int = Field(default=8, ge=1)
+    retry_base_seconds: int = Field(default=60, ge=1)
+    retry_max_seconds: int = Field(default=6 * 3600, ge=1)
+
+    @property
+    def password(self) -> str:
+        """The SMTP password, from the environment variable named by password_env."""
+        return os.environ.get(self.password_env, "")
+
+
+class PhoneService(Service):
+    """The phone service (IP phone XML, CURRI policy endpoint): where it listens and how phones reach it."""
+
+    port: int = Field(default=8502, ge=0, le=65535)
+    threads: int = Field(default=16, ge=1, le=256)
+    # Base URL phones use to reach this service (for pushed notices), e.g. http://acct.example:8502
+    public_url: str = ""
+    # Push lock notices to phones (POST /CGI/Execute) with a user associated with the phones.
+    push: bool = False
+    push_user: str = ""
+    push_password_env: str = "RINGLEDGER_PHONE_PUSH_PASSWORD"
+
+    @property
+    def push_password(self) -> str:
+        """The push user's password, from the environment variable named by push_password_env."""
+        return os.environ.get(self.push_password_env, "")
 
 
 class Settings(_Section):
@@ -186,11 +312,14 @@ class Settings(_Section):
     ingest: Ingest = Ingest()
     database: Database = Database()
     portal: Service = Service(port=8501)
-    phone_service: Service = Service(port=8502)
+    phone_service: PhoneService = PhoneService()
     dagster: DagsterService = DagsterService(port=3000)
     privacy: Privacy = Privacy()
     sessions: Sessions = Sessions()
     cucm: Cucm = Cucm()
+    budgets: Budgets = Budgets()
+    phone_lock: PhoneLock = PhoneLock()
+    smtp: Smtp = Smtp()
     demo: bool = False
 
     @model_validator(mode="after")
@@ -224,6 +353,16 @@ class Settings(_Section):
     @property
     def tariffs_dir(self) -> Path:
         return self.home / "tariffs"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Where mail goes when no SMTP host is configured (one .eml file per message)."""
+        return self.home / "outbox"
+
+    @property
+    def mail_spool_dir(self) -> Path:
+        """Messages waiting to be sent (kept until sent, so a retry sends the same bytes)."""
+        return self.home / "mail" / "spool"
 
     @property
     def database_url(self) -> str:

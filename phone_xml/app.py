@@ -1,0 +1,44 @@
+"""The phone service's Flask application: `create_app(settings=None)` with one blueprint per feature."""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask, current_app
+
+from warehouse import appdb
+from warehouse.config import Settings, load_settings
+
+# "module:attribute" of every blueprint the phone service serves.
+BLUEPRINTS = [
+    "phone_xml.phone:bp",
+    "phone_xml.curri:bp",
+]
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """The phone service for these settings (read from the configuration when not given)."""
+    settings = settings or load_settings()
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.extensions["ringledger"] = {"settings": settings, "engine": appdb.open_db(settings)}
+    for ref in BLUEPRINTS:
+        module, _, attr = ref.partition(":")
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+    @app.get("/healthz")
+    @app.get("/health")
+    def health():
+        return {"status": "ok"}
+
+    return app
+
+
+def settings() -> Settings:
+    """The settings of the application handling the current request."""
+    return current_app.extensions["ringledger"]["settings"]
+
+
+def engine():
+    """The app database of the application handling the current request."""
+    return current_app.extensions["ringledger"]["engine"]
