@@ -1,4 +1,8 @@
-"""The directory domain: users, roles, scopes and extension history synced from LDAP / Active Directory."""
+"""The directory domain: users, roles, scopes and extension history synced from LDAP / Active Directory.
+
+Its asset and schedule use the `ringledger` resource that the code location already has (defined with
+the ingest domain); Dagster merges domains only when a resource key is bound once.
+"""
 
 import dagster as dg
 

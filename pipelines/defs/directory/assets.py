@@ -2,21 +2,20 @@
 
 import dagster as dg
 
-from warehouse import appdb
-from warehouse.config import load_settings
+from pipelines.defs.ingest.resources import RingledgerResource
 from warehouse.lake import Lake
 
 
 @dg.asset(group_name="directory", kinds={"ldap"})
-def directory(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def directory(context: dg.AssetExecutionContext, ringledger: RingledgerResource) -> dg.MaterializeResult:
     """Users, roles, scopes and who had which extension when, synced from LDAP / Active Directory."""
     from warehouse import ldap_directory
 
-    settings = load_settings()
+    settings = ringledger.settings()
     if not settings.ldap.configured:
         raise dg.Failure("no directory server is configured ([ldap] preset, urls and user_base in ringledger.toml)")
     try:
-        result = ldap_directory.sync(settings, appdb.open_db(settings), Lake(settings.lake_dir))
+        result = ldap_directory.sync(settings, ringledger.engine(), Lake(settings.lake_dir))
     except ldap_directory.DirectorySyncError as exc:
         raise dg.Failure(f"directory sync failed: {exc}") from None
     for warning in result.warnings:
