@@ -178,7 +178,10 @@ def set_scopes(engine: Engine, actor: str, username: str, *, departments: list[s
 
 
 def reset_password(engine: Engine, actor: str, username: str, password: str) -> None:
-    """Set a local account's password (directory users change theirs in the directory)."""
+    """Set a local account's password (directory users change theirs in the directory).
+
+    A reset by someone else ends the person's sessions and lifts a log-in lock.
+    """
     check_password(password)
     with engine.begin() as conn:
         row = _require(conn, username)
@@ -190,9 +193,12 @@ def reset_password(engine: Engine, actor: str, username: str, password: str) -> 
             .values(password_hash=hash_secret(password), updated_at=utcnow())
         )
         audit(conn, actor, USER_PASSWORD, username, {"self": actor == username})
-    from warehouse.auth import clear_failures
+    from warehouse.auth import clear_failures, end_sessions_of
 
     clear_failures(engine, username)
+    if actor != username:
+        # a password reset by an administrator signs the person out everywhere
+        end_sessions_of(engine, username)
 
 
 def set_active(engine: Engine, actor: str, username: str, active: bool, lake: Lake | None = None) -> None:

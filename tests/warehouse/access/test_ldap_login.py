@@ -202,3 +202,23 @@ def test_ad_preset_configuration_is_accepted(ldap, home):
     settings = configure(home, ad_toml(ldap))
     assert settings.ldap.mapping()["username"] == ["sAMAccountName"]
     assert settings.ldap.mapping()["phones"] == ["ipPhone", "telephoneNumber"]
+
+
+@pytest.mark.parametrize("uid", ["jürgen", "t(x)*", "back\\slash"])
+def test_real_names_with_special_characters_still_log_in(ol, ldap, uid):
+    from tests.ldapserver import person_ol
+
+    dn, attrs = person_ol("placeholder", "Special Person", "specialpw", telephoneNumber="1830")
+    attrs["uid"] = uid
+    admin = ldap.admin()
+    from ldap3.utils.dn import escape_rdn
+
+    assert admin.add(f"uid={escape_rdn(uid)},ou=people,dc=example,dc=org", attrs.pop("objectClass"), attrs), (
+        admin.result
+    )
+    admin.unbind()
+    engine = appdb.open_db(ol)
+    result = auth.login(ol, engine, uid, "specialpw")
+    assert result.ok, result.error
+    assert result.principal.user_id == uid
+    assert not auth.login(ol, engine, uid[:2] + "*", "specialpw").ok
