@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from warehouse.access import Principal, account_block, authenticate_local, burn_verify, load_principal
 from warehouse.appdb import UtcDateTime, metadata, users, utcnow
@@ -98,26 +99,39 @@ def locked_until(engine: Engine, username: str, now: datetime | None = None) -> 
 
 
 def _record_failure(settings, engine: Engine, key: str, now: datetime) -> tuple[int, datetime | None]:
-    """Count a failure; (failures in the current window, lock end if this one locked the name)."""
+    """Count a failure; (failures in the current window, lock end if this one locked the name).
+
+    The count is changed with UPDATE ... SET failures = failures + 1, so log-ins failing at the same
+    moment in several processes are all counted.
+    """
     window = timedelta(minutes=settings.login.lockout_minutes)
+    lt = login_throttle
+    mine = lt.c.username == key
+    try:
+        with engine.begin() as conn:
+            conn.execute(lt.insert().values(username=key, failures=0, first_failure_at=now))
+    except IntegrityError:
+        pass  # the user name has failed before
     with engine.begin() as conn:
-        row = conn.execute(sa.select(login_throttle).where(login_throttle.c.username == key)).mappings().first()
-        if row is None:
-            conn.execute(login_throttle.insert().values(username=key, failures=0, first_failure_at=now))
-            failures, first = 0, now
-        else:
-            failures, first = row["failures"], row["first_failure_at"] or now
-            expired_lock = row["locked_until"] is not None and row["locked_until"] <= now
-            if expired_lock or now - first > window:
-                # a lock that ran out, or failures long ago, start a new count
-                failures, first = 0, now
-        failures += 1
-        lock = now + window if failures >= settings.login.max_failures else None
+        # a lock that ran out, or failures older than the window, start a new count
         conn.execute(
-            login_throttle.update()
-            .where(login_throttle.c.username == key)
-            .values(failures=failures, first_failure_at=first, last_failure_at=now, locked_until=lock)
+            lt.update()
+            .where(
+                mine,
+                sa.or_(
+                    sa.and_(lt.c.locked_until.is_not(None), lt.c.locked_until <= now),
+                    lt.c.first_failure_at.is_(None),
+                    lt.c.first_failure_at < now - window,
+                ),
+            )
+            .values(failures=0, first_failure_at=now, locked_until=None)
         )
+        conn.execute(lt.update().where(mine).values(failures=lt.c.failures + 1, last_failure_at=now))
+        failures = int(conn.execute(sa.select(lt.c.failures).where(mine)).scalar_one())
+        lock = None
+        if failures >= settings.login.max_failures:
+            lock = now + window
+            conn.execute(lt.update().where(mine, lt.c.locked_until.is_(None)).values(locked_until=lock))
     return failures, lock
 
 

@@ -385,11 +385,14 @@ def _resolve_managers(conn: Connection, cfg, read: DirectoryRead) -> None:
         key = normalise_dn(person.manager)
         name = read.dns.get(key)
         if name is None and key not in outside:
-            conn.search(person.manager, "(objectClass=*)", search_scope=BASE, attributes=username_attrs)
-            hits = [r for r in (conn.response or []) if r.get("type") == "searchResEntry"]
             found = ""
-            if hits:
-                found = _entry(hits[0]).first(username_attrs)
+            try:
+                conn.search(person.manager, "(objectClass=*)", search_scope=BASE, attributes=username_attrs)
+                hits = [r for r in (conn.response or []) if r.get("type") == "searchResEntry"]
+                if hits:
+                    found = _entry(hits[0]).first(username_attrs)
+            except LDAPException:
+                found = ""  # not a DN the server can look up: reported below like a missing manager
             outside[key] = found
         name = name or outside.get(key, "")
         if not name:
