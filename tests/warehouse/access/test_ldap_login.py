@@ -6,8 +6,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from ldap3.utils.dn import escape_rdn
 
-from tests.ldapserver import ad_toml, free_port, openldap_toml
+from tests.ldapserver import ad_toml, free_port, openldap_toml, person_ol
 from tests.warehouse.access.conftest import configure
 from warehouse import appdb, auth
 from warehouse.audit import query_audit
@@ -206,13 +207,9 @@ def test_ad_preset_configuration_is_accepted(ldap, home):
 
 @pytest.mark.parametrize("uid", ["jürgen", "t(x)*", "back\\slash"])
 def test_real_names_with_special_characters_still_log_in(ol, ldap, uid):
-    from tests.ldapserver import person_ol
-
-    dn, attrs = person_ol("placeholder", "Special Person", "specialpw", telephoneNumber="1830")
+    _, attrs = person_ol("special", "Special Person", "specialpw", telephoneNumber="1830")
     attrs["uid"] = uid
     admin = ldap.admin()
-    from ldap3.utils.dn import escape_rdn
-
     assert admin.add(f"uid={escape_rdn(uid)},ou=people,dc=example,dc=org", attrs.pop("objectClass"), attrs), (
         admin.result
     )
