@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from warehouse.appdb import audit_log, utcnow
 
-# Actions, by area. Pages filter on these names (or on a prefix such as "login").
+# Actions, by area. Pages filter on these names (or on a prefix such as "login" or "phone").
 LOGIN = "login"
 LOGIN_FAILED = "login.failed"
 LOGIN_LOCKED = "login.locked"  # the attempt that locked the user name
@@ -33,10 +33,16 @@ USER_ACTIVE = "user.active"
 USER_EXTENSION = "user.extension"
 DIRECTORY_SYNC = "directory.sync"
 DIRECTORY_IMPORT = "directory.import"
-PHONE_LOCK = "phone.lock"
-PHONE_UNLOCK = "phone.unlock"
+# written by warehouse.phonelock and warehouse.budgets
+PHONE_USER_LOCK = "phone.user_lock"
+PHONE_USER_UNLOCK = "phone.user_unlock"
 PHONE_ADMIN_LOCK = "phone.admin_lock"
-PHONE_PIN = "phone.pin"
+PHONE_ADMIN_UNLOCK = "phone.admin_unlock"
+PHONE_PIN_SET = "phone.pin_set"
+PHONE_PIN_RESET = "phone.pin_reset"
+PHONE_PIN_LOCKOUT = "phone.pin_lockout"
+BUDGET_ASSIGN = "budget.assign"
+BUDGET_REMOVE = "budget.remove"
 NUMBERS_UNMASKED = "numbers.unmasked"
 
 ACTIONS = (
@@ -55,10 +61,15 @@ ACTIONS = (
     USER_EXTENSION,
     DIRECTORY_SYNC,
     DIRECTORY_IMPORT,
-    PHONE_LOCK,
-    PHONE_UNLOCK,
+    PHONE_USER_LOCK,
+    PHONE_USER_UNLOCK,
     PHONE_ADMIN_LOCK,
-    PHONE_PIN,
+    PHONE_ADMIN_UNLOCK,
+    PHONE_PIN_SET,
+    PHONE_PIN_RESET,
+    PHONE_PIN_LOCKOUT,
+    BUDGET_ASSIGN,
+    BUDGET_REMOVE,
     NUMBERS_UNMASKED,
 )
 

@@ -64,6 +64,7 @@ def world(tmp_path_factory):
         legs.append(Leg("1801", "1802", utc(2026, 3, 2, 10, 0), dest_device="SEP000000000002"))
         legs.append(Leg("1899", "0041000001899", utc(2026, 3, 2, 11, 0)))
         Ingestor(settings).ingest([cdr_file(home / "in", legs)])
+        price_billable_calls(lake)
         yield settings, engine
     finally:
         for k, v in old.items():
@@ -75,6 +76,23 @@ def world(tmp_path_factory):
 
         views.reset()
         appdb.dispose_all()
+
+
+def price_billable_calls(lake: Lake) -> None:
+    """Give every billable call a cost (as rating would), so paths that show costs have rows to show."""
+    import duckdb
+
+    with lake.writer() as writer:
+        for day in lake.days("calls"):
+            files = [str(f) for f in lake.files("calls", [day])]
+            target = lake.staging_dir(f"priced-{day}") / "calls-priced.parquet"
+            duckdb.sql(
+                "copy (select * replace (case when billable then cast(1.25 as decimal(18, 6)) end as cost, "
+                "case when billable then 'CHF' end as currency) from read_parquet(?)) to '" + str(target) + "' "
+                "(format parquet)",
+                params=[files],
+            )
+            writer.publish("calls", replace={day: [target]})
 
 
 def outside(ext: str) -> str:
@@ -201,3 +219,34 @@ def test_a_user_role_ignores_departments_it_was_somehow_given(world):
     settings, _ = world
     sneaky = Principal("z", role="user", departments=("Sales",), cost_centres=("CC-100",))
     assert scope_filter(sneaky).sql == "false"
+
+
+@pytest.mark.parametrize("name", PEOPLE)
+def test_budget_gadget_recent_costed_calls(world, name):
+    from warehouse import budgets
+
+    settings, engine = world
+    rows = budgets.costed_calls(settings, load_principal(engine, name), since=utc(2026, 3, 1), limit=100)
+    admin = (
+        warehouse.connect(settings)
+        .execute(f"select {KEY}, extension, started_at from calls where billable and cost is not null")
+        .fetchall()
+    )
+    assert {(r["extension"], r["started_at"]) for r in rows} == {(e, t) for k, e, t in admin if k in expected(name)}
+    assert bool(rows) == (name != "nemo")
+    assert all(r["other_number"].endswith("***") for r in rows)  # administrators too, unless they ask
+
+
+def test_phone_lock_user_list_follows_the_supervisors_scope(world):
+    from warehouse import phonelock
+
+    _, engine = world
+
+    def listed(name):
+        return {r.user_id for r in phonelock.list_users(engine, load_principal(engine, name))}
+
+    assert listed("sam") == {"cid", "dora"}
+    assert listed("max") == {"ann", "ben", "nemo"}
+    assert listed("root") == {"ann", "ben", "cid", "dora", "sam", "max", "root", "nemo"}
+    with pytest.raises(PermissionError):
+        listed("ann")
