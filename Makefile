@@ -33,10 +33,12 @@ $(STAMP_DEV): requirements-dev.lock pyproject.toml | $(VENV)/bin/python
 run: $(STAMP_RUN)
 	$(VENV)/bin/ringledger run
 
-# Debian packages the tests use against real servers: slapd (directory), chromium (browser tests).
+# Debian packages the tests use against real servers: slapd (directory), openssl (its test
+# certificates), chromium (browser tests).
 system-packages:
 	@missing=""; \
 	[ -x /usr/sbin/slapd ] || missing="$$missing slapd ldap-utils"; \
+	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

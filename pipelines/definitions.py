@@ -11,6 +11,7 @@ DOMAINS = [
     "pipelines.defs.ingest",
     "pipelines.defs.budgets",
     "pipelines.defs.mail",
+    "pipelines.defs.directory",
 ]
 
 

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from warehouse import lock_texts, mail, phonelock
-from warehouse.access import Principal, mask_digits, mask_number, scope_filter
+from warehouse.access import Principal, mask_result, scope_filter
 from warehouse.appdb import UtcDateTime, metadata, users, utcnow
 from warehouse.calls import sql_text
 from warehouse.lock_texts import translate
@@ -1066,7 +1066,4 @@ def costed_calls(settings, principal: Principal, since: datetime, limit: int = 2
         rows = [dict(zip(names, row, strict=True)) for row in rel.fetchall()]
     finally:
         cur.close()
-    hidden = mask_digits(settings, principal.role)
-    for row in rows:
-        row["other_number"] = mask_number(row["other_number"], hidden)
-    return rows
+    return mask_result(settings, principal, rows)

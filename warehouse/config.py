@@ -158,8 +158,192 @@ class DagsterService(Service):
 
 
 class Privacy(_Section):
-    # Digits of an external number hidden (replaced by '*') per role.
-    mask_digits: dict[str, int] = Field(default_factory=lambda: {"user": 3, "supervisor": 3, "administrator": 0})
+    # Digits of an external number hidden (replaced by '*') per role. Administrators see full numbers
+    # only through the explicit, audited "show full numbers" path (warehouse.access.mask_result).
+    mask_digits: dict[str, int] = Field(default_factory=lambda: {"user": 3, "supervisor": 3, "administrator": 3})
+
+    @field_validator("mask_digits")
+    @classmethod
+    def _roles(cls, values: dict[str, int]) -> dict[str, int]:
+        for role, digits in values.items():
+            if role not in ("user", "supervisor", "administrator"):
+                raise ValueError(f"unknown role {role!r} (user, supervisor or administrator)")
+            if not 0 <= digits <= 20:
+                raise ValueError(f"{role}: digits to hide must be between 0 and 20, not {digits}")
+        return values
+
+
+class Login(_Section):
+    """Log-in protection: a user name is locked after `max_failures` failures for `lockout_minutes`."""
+
+    max_failures: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+
+
+LDAP_FIELDS = (
+    "username",
+    "display_name",
+    "first_name",
+    "last_name",
+    "email",
+    "phones",
+    "department",
+    "cost_centre",
+    "manager",
+    "member_of",
+    "site",
+    "language",
+)
+
+# Where each directory field lives, for Active Directory and for OpenLDAP (inetOrgPerson). `phones` lists
+# attributes tried for extensions; an empty `member_of` means groups are found by searching the groups
+# (groupOfNames `member`, groupOfUniqueNames `uniqueMember`) instead of reading an attribute of the user.
+LDAP_PRESETS: dict[str, dict] = {
+    "ad": {
+        # people only, and not disabled accounts (bit 2 of userAccountControl)
+        "user_filter": "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))",
+        "group_filter": "(objectClass=group)",
+        "attributes": {
+            "username": "sAMAccountName",
+            "display_name": "displayName",
+            "first_name": "givenName",
+            "last_name": "sn",
+            "email": "mail",
+            "phones": ["ipPhone", "telephoneNumber"],
+            "department": "department",
+            "cost_centre": "extensionAttribute1",
+            "manager": "manager",
+            "member_of": "memberOf",
+            "site": "",
+            "language": "preferredLanguage",
+        },
+    },
+    "openldap": {
+        "user_filter": "(objectClass=inetOrgPerson)",
+        "group_filter": "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))",
+        "attributes": {
+            "username": "uid",
+            "display_name": "cn",
+            "first_name": "givenName",
+            "last_name": "sn",
+            "email": "mail",
+            "phones": ["telephoneNumber"],
+            "department": "ou",
+            "cost_centre": "departmentNumber",
+            "manager": "manager",
+            "member_of": "",
+            "site": "",
+            "language": "preferredLanguage",
+        },
+    },
+}
+
+
+class LdapRoles(_Section):
+    """Directory groups (full DNs) whose members get a role; everyone else is a user."""
+
+    administrator: list[str] = Field(default_factory=list)
+    supervisor: list[str] = Field(default_factory=list)
+
+
+class LdapScopeGroup(_Section):
+    """Members of this group (a DN) supervise these departments and cost centres."""
+
+    group: str
+    departments: list[str] = Field(default_factory=list)
+    cost_centres: list[str] = Field(default_factory=list)
+
+
+class Ldap(_Section):
+    """LDAP / Active Directory: log-in by bind and the directory sync; no preset means local accounts only."""
+
+    preset: Literal["", "ad", "openldap"] = ""
+    # Tried in order; ldaps:// for TLS from the start, ldap:// with start_tls for StartTLS.
+    urls: list[str] = Field(default_factory=list)
+    start_tls: bool = False
+    tls_verify: bool = True
+    ca_file: str = ""
+    # The service account used to search (empty: anonymous search); its password comes from the environment.
+    bind_dn: str = ""
+    bind_password_env: str = "RINGLEDGER_LDAP_PASSWORD"
+    user_base: str = ""
+    user_filter: str = ""
+    group_base: str = ""
+    group_filter: str = ""
+    attributes: dict[str, str | list[str]] = Field(default_factory=dict)
+    roles: LdapRoles = LdapRoles()
+    scope_groups: list[LdapScopeGroup] = Field(default_factory=list)
+    # A person others report to in the directory becomes a supervisor (of what they manage).
+    managers_are_supervisors: bool = False
+    # People who left the directory (or its filter) lose access at the next sync.
+    deactivate_missing: bool = True
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    page_size: int = Field(default=500, ge=1, le=10000)
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, values: list[str]) -> list[str]:
+        for url in values:
+            if not re.fullmatch(r"ldaps?://[^/\s]+/?", url, flags=re.IGNORECASE):
+                raise ValueError(f"{url!r} is not an ldap://host[:port] or ldaps://host[:port] address")
+        return values
+
+    @field_validator("attributes")
+    @classmethod
+    def _fields(cls, values: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        unknown = set(values) - set(LDAP_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown directory field(s) {sorted(unknown)}; known: {', '.join(LDAP_FIELDS)}")
+        return values
+
+    @model_validator(mode="after")
+    def _complete(self) -> Ldap:
+        if not self.preset:
+            return self
+        if not self.urls:
+            raise ValueError("urls: give at least one directory server address (ldap://host or ldaps://host)")
+        if not self.user_base:
+            raise ValueError("user_base: say where the people are, such as 'ou=people,dc=example,dc=org'")
+        if self.start_tls and any(u.lower().startswith("ldaps://") for u in self.urls):
+            raise ValueError("start_tls: StartTLS is for ldap:// addresses; ldaps:// is already encrypted")
+        if self.ca_file and not Path(self.ca_file).is_file():
+            raise ValueError(f"ca_file: {self.ca_file} does not exist")
+        if not self.mapping()["username"]:
+            raise ValueError("attributes.username: the attribute holding the log-in name cannot be empty")
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """True when a directory server is configured (else local accounts are the only log-in)."""
+        return bool(self.preset and self.urls)
+
+    def mapping(self) -> dict[str, list[str]]:
+        """Directory field -> attribute names, the preset overlaid with `attributes` (lists, maybe empty)."""
+        base = dict(LDAP_PRESETS[self.preset]["attributes"]) if self.preset else {}
+        base.update(self.attributes)
+        out: dict[str, list[str]] = {}
+        for name in LDAP_FIELDS:
+            value = base.get(name, "")
+            out[name] = [v for v in ([value] if isinstance(value, str) else value) if v]
+        return out
+
+    @property
+    def effective_user_filter(self) -> str:
+        """The filter that selects people: the configured one, else the preset's."""
+        return self.user_filter or (LDAP_PRESETS[self.preset]["user_filter"] if self.preset else "")
+
+    @property
+    def effective_group_filter(self) -> str:
+        """The filter that selects groups: the configured one, else the preset's."""
+        return self.group_filter or (LDAP_PRESETS[self.preset]["group_filter"] if self.preset else "")
+
+    @property
+    def effective_group_base(self) -> str:
+        """Where groups are searched: `group_base`, else the parent of `user_base`."""
+        if self.group_base:
+            return self.group_base
+        parts = self.user_base.split(",", 1)
+        return parts[1].strip() if len(parts) == 2 else self.user_base
 
 
 class Sessions(_Section):
@@ -316,6 +500,8 @@ class Settings(_Section):
     dagster: DagsterService = DagsterService(port=3000)
     privacy: Privacy = Privacy()
     sessions: Sessions = Sessions()
+    login: Login = Login()
+    ldap: Ldap = Ldap()
     cucm: Cucm = Cucm()
     budgets: Budgets = Budgets()
     phone_lock: PhoneLock = PhoneLock()

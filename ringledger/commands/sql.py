@@ -1,4 +1,8 @@
-"""`ringledger sql "QUERY"`: run SQL against the lake's views (calls, cdr, cmr, rejects, ...)."""
+"""`ringledger sql "QUERY"`: run SQL against the lake's views (calls, cdr, cmr, rejects, ...).
+
+Without `--as` the query sees everything (an administrator's tool on the server); with `--as USERNAME`
+it reads `my_calls`, that person's scope, and numbers come back masked as they would see them.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +23,12 @@ def register(sub) -> None:
     p = sub.add_parser("sql", help="run a SQL query against the views calls, cdr, cmr, rejects, daily_rollups")
     p.add_argument("query", help='for example "select direction, count(*) from calls group by 1"')
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        metavar="USERNAME",
+        help="run as this person sees it: the query reads my_calls (their scope) and numbers are masked",
+    )
     p.set_defaults(func=run)
 
 
@@ -31,15 +41,34 @@ def _plain(value):
 
 
 def run(args) -> int:
-    con = warehouse.connect(load_settings())
+    settings = load_settings()
+    con = warehouse.connect(settings)
+    principal = None
+    if args.as_user:
+        from warehouse import appdb
+        from warehouse.access import load_principal
+
+        principal = load_principal(appdb.open_db(settings), args.as_user)
+        if principal is None:
+            raise CommandError(f"--as {args.as_user}: no active user of that name")
     try:
-        cur = con.execute(args.query)
+        if principal is not None:
+            from warehouse.access import scoped_query
+
+            cur = scoped_query(con, principal, args.query)
+        else:
+            cur = con.execute(args.query)
     except duckdb.Error as exc:
         raise CommandError(str(exc).strip()) from None
     if cur.description is None:
         return 0
     names = [d[0] for d in cur.description]
     rows = cur.fetchall()
+    if principal is not None:
+        from warehouse.access import mask_result
+
+        masked = mask_result(settings, principal, [dict(zip(names, r, strict=True)) for r in rows])
+        rows = [tuple(m[n] for n in names) for m in masked]
     if args.format == "csv":
         w = csv.writer(sys.stdout)
         w.writerow(names)
