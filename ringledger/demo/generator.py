@@ -14,6 +14,8 @@ file, so `write_minute()` continues the same cluster: sequence numbers, call ids
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import heapq
 import json
 import math
@@ -22,7 +24,7 @@ import sys
 import time
 import zoneinfo
 from bisect import bisect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from itertools import accumulate
@@ -35,8 +37,13 @@ from ringledger.demo.traffic import PRIOR_LEGS_PER_CALL, Counters, Traffic
 STATE_NAME = ".ringledger-demo-state.json"
 CDR_FOLDER = "cdr"
 DEFAULT_DAYS = 30
-# A live demo that was stopped longer than this starts again from now instead of catching up.
+# The size of the demo `load_demo()` puts into an empty home, which also sets the live feed's rate.
+DEMO_LEGS = 150_000
+DEMO_DAYS = 60
+# A live demo that was stopped longer than this starts again a week back instead of catching up fully;
+# a pause of more than CATCH_UP_HOURLY minutes is caught up in hourly files, not thousands of small ones.
 MAX_CATCH_UP_MINUTES = 7 * 24 * 60
+CATCH_UP_HOURLY = 120
 
 # Relative calling rate per local hour on a working day (lunch dip at 12-14, little before 8 or after 19).
 WORKDAY_PROFILE = (
@@ -211,7 +218,7 @@ class _Engine:
         starts = []
         for _ in range(calls):
             r = rng.random() * total
-            starts.append((minute * 60 + rng.randrange(60), sites[min(bisect(cum, r), len(sites) - 1)]))
+            starts.append((minute * 60 + int(rng.random() * 60), sites[min(bisect(cum, r), len(sites) - 1)]))
         starts.sort()
         legs = 0
         call = self.traffic.call
@@ -409,8 +416,21 @@ def generate(
     (out_dir / "ringledger.toml").write_text(config_toml(), encoding="utf-8")
     state = _new_state(seed, users, change_at)
     engine = _Engine(cdr_dir, state, file_minutes, progress)
-    engine.run_bulk(first_minute, end_minute, legs)
+    with _without_gc():
+        engine.run_bulk(first_minute, end_minute, legs)
     return engine.finish(cdr_dir / STATE_NAME)
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Pause the cycle collector: the generator makes millions of short-lived objects and no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def write_minute(
@@ -431,17 +451,31 @@ def write_minute(
     if path.exists():
         state = DemoState.load(path)
     else:
-        from ringledger.demo.load import DEFAULT_DAYS as LOAD_DAYS
-        from ringledger.demo.load import DEFAULT_LEGS as LOAD_LEGS
-
-        state = _new_state(seed, DEFAULT_USERS, (end_minute - LOAD_DAYS * 720) * 60)
+        state = _new_state(seed, DEFAULT_USERS, (end_minute - DEMO_DAYS * 720) * 60)
         state.next_minute = end_minute - 1
         profile = _profile(build_company(DEFAULT_USERS, datetime.fromtimestamp(state.change_at, UTC)))
-        state.legs_per_weight = LOAD_LEGS / profile.total(end_minute - LOAD_DAYS * 1440, end_minute)
+        state.legs_per_weight = DEMO_LEGS / profile.total(end_minute - DEMO_DAYS * 1440, end_minute)
+    total = RunSummary()
+    if end_minute - state.next_minute > CATCH_UP_HOURLY:
+        hour = (end_minute - 60) // 60 * 60
+        engine = _Engine(out_dir, state, file_minutes=60)
+        engine.run_live(hour)
+        engine.flush_before(hour)
+        total = engine.finish(path)
     engine = _Engine(out_dir, state)
     engine.run_live(end_minute)
     engine.flush_before(end_minute)
-    return engine.finish(path)
+    last = engine.finish(path)
+    return RunSummary(
+        legs=total.legs + last.legs,
+        cmrs=total.cmrs + last.cmrs,
+        files=total.files + last.files,
+        calls=total.calls + last.calls,
+        pending=last.pending,
+        seconds=total.seconds + last.seconds,
+        first=total.first or last.first,
+        last=last.last or total.last,
+    )
 
 
 def print_progress(data: dict) -> None:

@@ -12,12 +12,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ringledger.demo.company import ADMIN_PASSWORD, ADMIN_USERNAME, EMPLOYEE_PASSWORD, config_toml
-from ringledger.demo.generator import CDR_FOLDER, STATE_NAME, generate
+from ringledger.demo.generator import CDR_FOLDER, DEMO_DAYS, DEMO_LEGS, STATE_NAME, generate
 from warehouse.config import CONFIG_NAME, load_settings
 
 # Sized so an empty home is ready in well under a minute on a 2-core machine (see README).
-DEFAULT_LEGS = 150_000
-DEFAULT_DAYS = 60
+DEFAULT_LEGS = DEMO_LEGS
+DEFAULT_DAYS = DEMO_DAYS
 # One file per node per day keeps the file count (and the per-file work of ingesting) low.
 LOAD_FILE_MINUTES = 1440
 

@@ -14,7 +14,8 @@ ends). Scenarios and their CDR shape:
 - transfers: split rows (cause 393216, on-behalf-of 10) then the joined row (joinOnBehalfOf 10,
   redirect reason 4, or 34 for a blind transfer);
 - ad-hoc conferences: split rows (on-behalf-of 4) and one row per participant to a b00... bridge;
-- recording legs (on-behalf-of 27, redirect reason 354) for Milano customer service agents.
+- recording legs (on-behalf-of 27, redirect reason 354) for half the calls Milano customer service
+  agents take from their hunt pilot.
 
 Every phone side of an answered leg gets a CMR whose packet counts follow the talk time; calls
 through POOR_QUALITY_GATEWAY often sound bad, so quality reports have something to show.
@@ -504,8 +505,6 @@ class Traffic:
         leg.calling = self._caller_number(site)
         self._internal_numbers(leg, b)
         self._emit(leg, gw, b, self._pstn_quality(site))
-        if leg.tc and b.number in site.recorded:
-            self._record(leg, b, dleg=True)
 
     def _incoming_forward_outside(self, t: int, site: _Site) -> None:
         """An outside caller rings a line forwarded (all calls) to its owner's mobile: a tandem leg."""
@@ -581,7 +580,7 @@ class Traffic:
             leg.usage = 7
             self._emit(leg, gw, m, self._pstn_quality(site))
             if answered:
-                if m.number in site.recorded:
+                if m.number in site.recorded and rng.random() < 0.5:  # half the queue calls are recorded
                     self._record(leg, m, dleg=True)
                 return
             if leg.ocause:  # abandoned
