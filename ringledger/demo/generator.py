@@ -488,10 +488,3 @@ def print_progress(data: dict) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-def period(days: float, end: datetime) -> tuple[datetime, datetime]:
-    """The UTC period a bulk run covers: [end - days, end), minute-aligned."""
-    end_minute = _minute(end)
-    first = end_minute - int(round(days * 1440))
-    return datetime.fromtimestamp(first * 60, UTC), datetime.fromtimestamp(end_minute * 60, UTC)

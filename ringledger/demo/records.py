@@ -218,10 +218,6 @@ class Leg:
     osess = ""
     dsess = ""
 
-    def line(self) -> str:
-        """The CDR line (no line break)."""
-        return CDR_FORMAT % CDR_VALUES(self)
-
 
 # The CMR values in template order; traffic.py builds this tuple directly (it is the hottest line).
 CMR_ORDER = (

@@ -673,11 +673,13 @@ class Traffic:
         first = self._leg(cmid, c1, a, la, b, lb, t, t1, t4, 6)
         self._internal_numbers(first, b)
         gw = site.staff.gateway
+        calling_outside = ""  # how the outside participant shows on its bridge row
         if outside:
             c_ep = gw
             consult = self._leg(cmid, c2, a, la2, gw, lc, t2, t3, t4, spec.pstn_codec)
             dest = self._destination(site, "national" if rng.random() < 0.7 else "international")
             self._pstn_numbers(consult, dest)
+            calling_outside = dest.e164
         else:
             c_ep = self._other_line(site, a)
             consult = self._leg(cmid, c2, a, la2, c_ep, lc, t2, t3, t4, 6)
@@ -697,7 +699,6 @@ class Traffic:
             f"ConfRequestorDn={a.number};ConfRequestorDeviceName={a.device}"
         )
         end = t4 + self._talk("conference")
-        calling_outside = dest.dialled if outside else ""
         for ep, call_id, leg_id in ((a, c1, la), (b, c1, lb), (c_ep, c2, lc)):
             td = end + (0 if ep is a else self._between(-60, 30))
             leg = self._leg(cmid, call_id, ep, leg_id, bridge, self._leg_id(), t4, t4, max(td, t4 + 1),
