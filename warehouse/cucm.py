@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from warehouse.cucm_format import (
@@ -552,25 +553,31 @@ class Parser:
 
     def _copy(self, kind: str, names: tuple[str, ...], path: str, spans: list[tuple], out: Path) -> bool:
         """One strict scan of a buffer into partitioned Parquet; False when DuckDB refused anything."""
-        fmap = pa.table(
+        # one row per buffer line saying which file and line it is; joined to the scan by position
+        counts = np.array([s[2] - s[1] + 1 for s in spans], dtype=np.int64)
+        file_index = np.repeat(np.arange(len(spans), dtype=np.int32), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        header = np.repeat(np.array([s[3] for s in spans], dtype=np.int64), counts)
+        epoch = date(1970, 1, 1)
+        days = np.repeat(np.array([(s[4] - epoch).days for s in spans], dtype=np.int32), counts)
+        lines = pa.table(
             {
-                "source_file": [s[0] for s in spans],
-                "first_n": pa.array([s[1] for s in spans], pa.int64()),
-                "last_n": pa.array([s[2] for s in spans], pa.int64()),
-                "header_lines": pa.array([s[3] for s in spans], pa.int64()),
-                "fallback_day": pa.array([s[4] for s in spans], pa.date32()),
+                "source_file": pa.DictionaryArray.from_arrays(pa.array(file_index), pa.array([s[0] for s in spans])),
+                "source_line": pa.array(np.arange(len(file_index), dtype=np.int64) - starts + 1 + header),
+                "fallback_day": pa.array(days, pa.date32()),
             }
         )
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names))) + "}"
         source = (
-            f"(SELECT row_number() OVER () - 1 AS _n, * FROM read_csv({_sql_str(path)}, header = false, "
-            f"auto_detect = false, delim = ',', quote = '\"', escape = '\"', columns = {columns}, "
-            f"null_padding = false, strict_mode = true, max_line_size = 1048576)) AS r "
-            f"JOIN fmap AS f ON r._n BETWEEN f.first_n AND f.last_n"
+            f"read_csv({_sql_str(path)}, header = false, auto_detect = false, delim = ',', quote = '\"', "
+            f"escape = '\"', columns = {columns}, null_padding = false, strict_mode = true, "
+            f"max_line_size = 1048576) POSITIONAL JOIN lines"
         )
-        select = _strict_sql(kind, names, source, line="r._n - f.first_n + 1 + f.header_lines")
+        select = _strict_sql(kind, names, source, line="source_line").replace(
+            "source_file,", "CAST(source_file AS VARCHAR) AS source_file,", 1
+        )
         con = _connection()
-        con.register("fmap", fmap)
+        con.register("lines", lines)
         try:
             con.execute(_copy_sql(select, out, f"{self.batch_id}-{out.name}"))
             return True

@@ -27,7 +27,7 @@ from warehouse import appdb
 from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
 from warehouse.calls import build_days
 from warehouse.config import Settings
-from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source
+from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source, sniff
 from warehouse.lake import Lake, LakeWriter
 
 Progress = Callable[[str, dict], None]
@@ -57,18 +57,25 @@ class IngestReport:
         return self.cdr_rows / self.seconds if self.seconds else 0.0
 
 
+def _walk(folder: str) -> Iterator[str]:
+    """Complete data files under a folder, in name order; folders named '.x' or '_x' are not entered."""
+    with os.scandir(folder) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for entry in entries:
+        if not is_complete_name(entry.name):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            yield from _walk(entry.path)
+        elif entry.is_file():
+            yield entry.path
+
+
 def discover(paths: Iterable[Path]) -> Iterator[Path]:
     """Every complete data file under the given files and folders (skips '_' and hidden names)."""
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if (
-                    child.is_file()
-                    and is_complete_name(child.name)
-                    and not any(p.startswith((".", "_")) for p in child.relative_to(path).parts[:-1])
-                ):
-                    yield child
+            yield from map(Path, _walk(str(path)))
         elif path.is_file():
             if is_complete_name(path.name):
                 yield path
@@ -109,7 +116,7 @@ class Ingestor:
             for path in discover(paths):
                 report.files += 1
                 chunk.append(path)
-                chunk_bytes += path.stat().st_size
+                chunk_bytes += path.stat().st_size + 4096
                 if chunk_bytes >= self.settings.ingest.batch_bytes:
                     self._ingest_chunk(writer, chunk, report, move=move, settle_seconds=settle_seconds)
                     chunk, chunk_bytes = [], 0
@@ -138,18 +145,21 @@ class Ingestor:
     ) -> list[tuple[SourceFile, Path | None]]:
         """Read and checksum files, skip duplicates and incomplete ones, archive the rest, record them."""
         sources: list[tuple[SourceFile, Path]] = []
+        now = time.time()
         for path in paths:
-            before = path.stat()
-            if settle_seconds and time.time() - before.st_mtime < settle_seconds:
-                report.incomplete += 1
-                continue
-            src = read_source(path)
-            after = path.stat()
-            changed = (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns)
-            if changed or after.st_size != len(src.data):
+            with path.open("rb") as fh:
+                before = os.fstat(fh.fileno())
+                if settle_seconds and now - before.st_mtime < settle_seconds:
+                    report.incomplete += 1
+                    continue
+                data = fh.read()
+                after = os.fstat(fh.fileno())
+            if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or len(data) != after.st_size:
                 # still being written: leave it for the next run
                 report.incomplete += 1
                 continue
+            src = sniff(path.name, data)
+            src.path = path
             if not _looks_like_cucm(src):
                 report.not_cdr.append(str(path))
                 self.progress("skipped", {"file": str(path), "reason": src.error or "not a CUCM CDR/CMR file"})
@@ -309,22 +319,24 @@ class Ingestor:
         now = utcnow()
         with self.engine.begin() as conn:
             total_rows = total_rejects = 0
+            updates = []
             for checksum, res in stats["files"].items():
                 total_rows += res["rows"]
                 total_rejects += res["rejects"]
-                conn.execute(
-                    ingest_file.update()
-                    .where(ingest_file.c.checksum == checksum)
-                    .values(
-                        status="failed" if res["error"] else "loaded",
-                        rows=res["rows"],
-                        rejects=res["rejects"],
-                        days=",".join(res["days"]),
-                        kind=res["kind"] or None,
-                        error=res["error"] or None,
-                        loaded_at=now,
-                    )
+                updates.append(
+                    {
+                        "b_checksum": checksum,
+                        "status": "failed" if res["error"] else "loaded",
+                        "rows": res["rows"],
+                        "rejects": res["rejects"],
+                        "days": ",".join(res["days"]),
+                        "kind": res["kind"] or None,
+                        "error": res["error"] or None,
+                        "loaded_at": now,
+                    }
                 )
+            if updates:
+                conn.execute(ingest_file.update().where(ingest_file.c.checksum == sa.bindparam("b_checksum")), updates)
             conn.execute(
                 ingest_batch.update()
                 .where(ingest_batch.c.id == batch_id)
