@@ -145,11 +145,11 @@ class Ingestor:
     ) -> list[tuple[SourceFile, Path | None]]:
         """Read and checksum files, skip duplicates and incomplete ones, archive the rest, record them."""
         sources: list[tuple[SourceFile, Path]] = []
-        now = time.time()
+        clock = time.time()
         for path in paths:
             with path.open("rb") as fh:
                 before = os.fstat(fh.fileno())
-                if settle_seconds and now - before.st_mtime < settle_seconds:
+                if settle_seconds and clock - before.st_mtime < settle_seconds:
                     report.incomplete += 1
                     continue
                 data = fh.read()
