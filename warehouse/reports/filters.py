@@ -114,6 +114,8 @@ class Filters(BaseModel):
     extensions: list[str] = Field(default_factory=list)
     departments: list[str] = Field(default_factory=list)
     cost_centres: list[str] = Field(default_factory=list)
+    # calls with these external numbers (Home's "click a number"); shown masked, never echoed back
+    numbers: list[str] = Field(default_factory=list)
     call_types: list[str] = Field(default_factory=list)
     destination_types: list[str] = Field(default_factory=list)
     max_rows: int | None = Field(default=None, ge=1, le=1_000_000)
@@ -391,6 +393,7 @@ def build_where(filters: Filters, period: Period, params: Params, alias: str = "
         ("department", filters.departments),
         ("cost_centre", filters.cost_centres),
         ("destination_type", filters.destination_types),
+        ("other_number", filters.numbers),
     ):
         if values:
             parts.append(f"{a}.{column} in ({params.many(list(values))})")
@@ -452,6 +455,9 @@ def describe(
         if values:
             shown = [_(labels[v]) if labels else v for v in values]
             parts.append(f"{_(title)}: {', '.join(shown)}")
+    if filters.numbers:
+        masked = [mask_number(n, hidden_digits) or "" for n in filters.numbers]
+        parts.append(_("Calls with: {numbers}").format(numbers=", ".join(masked)))
     if filters.conditions:
         texts = []
         for i, cond in enumerate(filters.conditions):
