@@ -194,3 +194,48 @@ if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "var")
     build_home(target.resolve())
     print(f"Ravello Instruments data home ready in {target}")
+
+
+# --- pytest fixtures (imported by the conftest.py of the test folders that use them) ----------------
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def ravello_home(tmp_path_factory) -> tuple[Path, datetime]:
+    """A Ravello data home built once per test session, and the moment its calls are relative to."""
+    import os
+
+    from warehouse import appdb, views
+
+    home = tmp_path_factory.mktemp("ravello") / "home"
+    now = datetime.now(UTC).replace(microsecond=0)
+    saved = {k: os.environ.get(k) for k in ("RINGLEDGER_HOME", "RINGLEDGER_CONFIG", "RINGLEDGER_DATABASE_URL")}
+    os.environ["RINGLEDGER_HOME"] = str(home)
+    os.environ.pop("RINGLEDGER_CONFIG", None)
+    os.environ.pop("RINGLEDGER_DATABASE_URL", None)
+    try:
+        build_home(home, now)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        views.reset()
+        appdb.dispose_all()
+    return home, now
+
+
+@pytest.fixture
+def ravello(ravello_home, monkeypatch):
+    """Settings of the shared Ravello home, with RINGLEDGER_HOME pointing at it for this test."""
+    from warehouse import appdb, views
+    from warehouse.config import load_settings
+
+    home, _now = ravello_home
+    monkeypatch.setenv("RINGLEDGER_HOME", str(home))
+    monkeypatch.delenv("RINGLEDGER_CONFIG", raising=False)
+    monkeypatch.delenv("RINGLEDGER_DATABASE_URL", raising=False)
+    yield load_settings()
+    views.reset()
+    appdb.dispose_all()

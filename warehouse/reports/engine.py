@@ -155,6 +155,13 @@ def own_scope(principal: Principal) -> Principal:
     return dataclasses.replace(principal, role="user", departments=(), cost_centres=())
 
 
+def dimensions(report: cat.ReportDef, filters: Filters) -> list[str]:
+    """What a grouping report groups by: the person's choice for custom groupings, else the report's."""
+    if report.custom_groups:
+        return list(filters.group_by or report.defaults.group_by or report.dimensions)
+    return list(report.dimensions)
+
+
 @dataclass
 class Query:
     """A report's final SQL, its named parameters, and how to read its output."""
@@ -197,7 +204,7 @@ def build_query(
         group_keys = ("g1",)
         limit = filters.max_rows or DEFAULT_GROUP_ROWS
     else:
-        dims = list(filters.group_by if report.custom_groups and filters.group_by else report.dimensions)
+        dims = dimensions(report, filters)
         if "{{g1}}" in text:
             if not dims:
                 raise ValueError(f"report {report.name!r} needs at least one grouping")
@@ -299,7 +306,7 @@ def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: i
             picks.append((names.index(key), Column(key, _(f.label), f.kind), key if key in VALUE_LABELS else None))
         group_keys: tuple[str, ...] = ()
     else:
-        dims = list(filters.group_by if report.custom_groups and filters.group_by else report.dimensions)
+        dims = dimensions(report, filters)
         if report.kind == "trend":
             from warehouse.reports.fields import GRANULARITY_LABELS
 
@@ -310,7 +317,7 @@ def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: i
             first = DIMENSIONS[dims[0]]
             picks.append((names.index("g1"), Column("g1", _(first.label), first.kind), dims[0]))
             if len(dims) == 1 and first.extra_sql and first.extra_label and "g1_extra" in names:
-                picks.append((names.index("g1_extra"), Column("g1_extra", _(first.extra_label or ""), "text"), None))
+                picks.append((names.index("g1_extra"), Column("g1_extra", _(first.extra_label), "text"), None))
             if len(dims) > 1:
                 second = DIMENSIONS[dims[1]]
                 picks.append((names.index("g2"), Column("g2", _(second.label), second.kind), dims[1]))
