@@ -38,8 +38,16 @@ def figure(result: ReportResult, kind: str | None = None, top: int | None = None
         values = [_num(r[result.index(key)]) or 0 for r in rows]
         text = [format_value(r[result.index(key)], kinds[key], result.tr, result.currency) for r in rows]
         fig.add_trace(
-            go.Pie(labels=labels, values=values, text=text, hole=0.45, sort=False,
-                   marker={"colors": list(PALETTE) * 5}, textinfo="percent", hovertemplate="%{label}: %{text}")
+            go.Pie(
+                labels=labels,
+                values=values,
+                text=text,
+                hole=0.45,
+                sort=False,
+                marker={"colors": list(PALETTE) * 5},
+                textinfo="percent",
+                hovertemplate="%{label}: %{text}",
+            )
         )
     else:
         stacked = kind in ("stacked", "line") and len(measures) > 1
@@ -48,17 +56,30 @@ def figure(result: ReportResult, kind: str | None = None, top: int | None = None
             text = [format_value(r[result.index(key)], kinds[key], result.tr, result.currency) for r in rows]
             color = PALETTE[n % len(PALETTE)]
             if kind == "line":
-                fig.add_trace(go.Scatter(x=labels, y=values, name=names[key], mode="lines+markers",
-                                         line={"color": color}, hovertext=text, hoverinfo="x+text+name"))
+                fig.add_trace(
+                    go.Scatter(
+                        x=labels,
+                        y=values,
+                        name=names[key],
+                        mode="lines+markers",
+                        line={"color": color},
+                        hovertext=text,
+                        hoverinfo="x+text+name",
+                    )
+                )
             else:
-                fig.add_trace(go.Bar(x=labels, y=values, name=names[key], marker_color=color, hovertext=text,
-                                     hoverinfo="x+text+name"))
+                fig.add_trace(
+                    go.Bar(
+                        x=labels, y=values, name=names[key], marker_color=color, hovertext=text, hoverinfo="x+text+name"
+                    )
+                )
         fig.update_layout(barmode="stack" if kind == "stacked" else "group")
         if len(measures) == 1 or not stacked:
             fig.update_layout(yaxis_title=names[measures[0]], showlegend=False)
         fig.update_xaxes(type="category")
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(
+        height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, legend={"orientation": "h", "y": -0.2}
+    )
     return fig
 
 

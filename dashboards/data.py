@@ -18,8 +18,17 @@ from warehouse.reports.preview import example_result, svg_chart
 
 def scope_key(principal: Principal) -> str:
     """A cache key for everything that decides what the person sees."""
-    return repr((principal.user_id, principal.role, principal.assignments, principal.departments,
-                 principal.cost_centres, principal.time_zone, principal.language))
+    return repr(
+        (
+            principal.user_id,
+            principal.role,
+            principal.assignments,
+            principal.departments,
+            principal.cost_centres,
+            principal.time_zone,
+            principal.language,
+        )
+    )
 
 
 @st.cache_data(ttl=5, show_spinner=False, max_entries=500)

@@ -68,17 +68,28 @@ label = "New York SIP trunk"
 site = "New York"
 """
 
-DIRECTORY = """username,display_name,first_name,last_name,email,department,cost_centre,manager,site,language,time_zone,role,extensions
-admin,Administrator,,,admin@ravello.example,,,,Milano,en,Europe/Rome,administrator,
+DIRECTORY_HEADER = (
+    "username,display_name,first_name,last_name,email,department,cost_centre,manager,site,language,time_zone,role,"
+    "extensions\n"
+)
+DIRECTORY = (
+    DIRECTORY_HEADER
+    + """admin,Administrator,,,admin@ravello.example,,,,Milano,en,Europe/Rome,administrator,
 marco.bianchi,Marco Bianchi,Marco,Bianchi,marco@ravello.example,Sales,CC-100,,Milano,,,supervisor,2303
 giulia.rossi,Giulia Rossi,Giulia,Rossi,giulia@ravello.example,Sales,CC-100,marco.bianchi,Milano,en,,user,2302
 james.carter,James Carter,James,Carter,james@ravello.example,Finance,CC-200,,London,en,,user,4410
 layla.haddad,Layla Haddad,Layla,Haddad,layla@ravello.example,Finance,CC-200,,London,ar,,user,4420
 emily.wong,Emily Wong,Emily,Wong,emily@ravello.example,Engineering,CC-300,,New York,en,,user,6120
 """
+)
 
-PHONES = {"2302": "SEP0011A0000302", "2303": "SEP0011A0000303", "4410": "SEP0022B0000410",
-          "4420": "SEP0022B0000420", "6120": "SEP0033C0000120"}
+PHONES = {
+    "2302": "SEP0011A0000302",
+    "2303": "SEP0011A0000303",
+    "4410": "SEP0022B0000410",
+    "4420": "SEP0022B0000420",
+    "6120": "SEP0033C0000120",
+}
 
 
 @dataclass(frozen=True)

@@ -10,14 +10,14 @@ Code marks a string for translation with `_("...")` / `gettext("...")` where it 
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as _gettext
 import io
 import sys
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -60,7 +60,7 @@ def po_path(language: str) -> Path:
     return LOCALES_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> _gettext.NullTranslations:
     """The compiled catalogue of a language (English is the source language and needs none)."""
     language = normalise_language(language)
@@ -130,23 +130,23 @@ class Translator:
         return babel_numbers.format_percent(value, format=pattern, locale=self.language)
 
     # times ---------------------------------------------------------------------------------------
-    def datetime(self, value: datetime | None, zone: str, fmt: str = "short") -> str:
+    def datetime(self, value: dt.datetime | None, zone: str, fmt: str = "short") -> str:
         """A UTC instant shown in `zone`, in this locale's date-and-time format."""
         if value is None:
             return ""
         return babel_dates.format_datetime(value, fmt, tzinfo=zoneinfo.ZoneInfo(zone), locale=self.language)
 
-    def date(self, value: date | datetime | None, fmt: str = "short") -> str:
+    def date(self, value: dt.date | dt.datetime | None, fmt: str = "short") -> str:
         """A calendar date in this locale's format."""
         if value is None:
             return ""
         return babel_dates.format_date(value, fmt, locale=self.language)
 
-    def time(self, value: datetime | time | None, zone: str | None = None, fmt: str = "short") -> str:
+    def time(self, value: dt.datetime | dt.time | None, zone: str | None = None, fmt: str = "short") -> str:
         """A time of day (a UTC instant is shown in `zone`)."""
         if value is None:
             return ""
-        if isinstance(value, datetime) and zone:
+        if isinstance(value, dt.datetime) and zone:
             return babel_dates.format_time(value, fmt, tzinfo=zoneinfo.ZoneInfo(zone), locale=self.language)
         return babel_dates.format_time(value, fmt, locale=self.language)
 
@@ -163,7 +163,7 @@ class Translator:
         return f"{sign}{h}:{m:02d}:{s:02d}" if h else f"{sign}{m}:{s:02d}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def translator(language: str | None) -> Translator:
     """The Translator of a language code (unknown codes fall back to English)."""
     return Translator(normalise_language(language))

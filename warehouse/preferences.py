@@ -92,9 +92,7 @@ def set_preferences(engine: Engine, user_id: str, **changes) -> Preferences:
         home_rows=changes.get("home_rows", current.home_rows),
     )
     with engine.begin() as conn:
-        exists = conn.execute(
-            sa.select(user_preference.c.user_id).where(user_preference.c.user_id == user_id)
-        ).first()
+        exists = conn.execute(sa.select(user_preference.c.user_id).where(user_preference.c.user_id == user_id)).first()
         values = {
             "language": merged.language,
             "time_zone": merged.time_zone,
@@ -180,9 +178,11 @@ def add_widget(engine: Engine, user_id: str, widget: str, zone: str) -> Widget:
             )
         ).scalar()
         position = (last or 0) + 1
-        new_id = conn.execute(
+        key = conn.execute(
             dashboard_widget.insert().values(user_id=user_id, widget=widget, zone=zone, position=position)
-        ).inserted_primary_key[0]
+        ).inserted_primary_key
+        assert key is not None
+        new_id = key[0]
     return Widget(int(new_id), widget, zone, position, False)
 
 

@@ -23,8 +23,13 @@ s = settings()
 known = list(dict.fromkeys([s.company.time_zone, *[site.time_zone for site in s.sites], "UTC"]))
 zones = [""] + known + sorted(z for z in zoneinfo.available_timezones() if z not in known)
 with st.form("account_form"):
-    language = st.selectbox(_("Language"), codes, index=codes.index(principal.language),
-                            format_func=lambda c: LANGUAGES[c], key="account_language")
+    language = st.selectbox(
+        _("Language"),
+        codes,
+        index=codes.index(principal.language),
+        format_func=lambda c: LANGUAGES[c],
+        key="account_language",
+    )
     zone = st.selectbox(
         _("Time zone"),
         zones,

@@ -23,8 +23,9 @@ st.title(_("Dashboard"))
 
 with st.container(border=True):
     c1, c2, c3 = st.columns([3, 2, 1], vertical_alignment="bottom")
-    new_widget = c1.selectbox(_("Widget"), list(WIDGETS), format_func=lambda k: _(WIDGETS[k].title),
-                              key="dash_new_widget")
+    new_widget = c1.selectbox(
+        _("Widget"), list(WIDGETS), format_func=lambda k: _(WIDGETS[k].title), key="dash_new_widget"
+    )
     new_zone = c2.selectbox(_("Zone"), list(prefs.ZONES), format_func=lambda z: ZONE_LABELS[z], key="dash_new_zone")
     if c3.button(_("Add"), key="dash_add", type="primary", icon=":material/add:"):
         prefs.add_widget(eng, principal.user_id, new_widget, new_zone)
@@ -73,13 +74,22 @@ def widget_frame(widget: prefs.Widget) -> None:
     with st.container(border=True):
         head, b_min, b_move, b_close = st.columns([6, 1, 1, 1], vertical_alignment="center")
         head.markdown(f"**{_(defn.title)}**")
-        if b_min.button("", key=f"dash_min_{widget.id}", icon=":material/expand_more:" if widget.minimised
-                        else ":material/minimize:", help=_("Open") if widget.minimised else _("Minimise")):
+        if b_min.button(
+            "",
+            key=f"dash_min_{widget.id}",
+            icon=":material/expand_more:" if widget.minimised else ":material/minimize:",
+            help=_("Open") if widget.minimised else _("Minimise"),
+        ):
             prefs.set_minimised(eng, principal.user_id, widget.id, not widget.minimised)
             st.rerun()
         with b_move.popover("", icon=":material/open_with:", help=_("Move")):
-            target = st.radio(_("Zone"), list(prefs.ZONES), index=list(prefs.ZONES).index(widget.zone),
-                              format_func=lambda z: ZONE_LABELS[z], key=f"dash_zone_{widget.id}")
+            target = st.radio(
+                _("Zone"),
+                list(prefs.ZONES),
+                index=list(prefs.ZONES).index(widget.zone),
+                format_func=lambda z: ZONE_LABELS[z],
+                key=f"dash_zone_{widget.id}",
+            )
             if st.button(_("Move"), key=f"dash_move_{widget.id}") and target != widget.zone:
                 prefs.move_widget(eng, principal.user_id, widget.id, target)
                 st.rerun()

@@ -85,8 +85,9 @@ with right:
     if not personal:
         st.write(_("You have not saved any personal reports yet."))
     for saved in personal[:5]:
-        if st.button(saved.name, key=f"home_personal_{saved.id}", help=saved.description or None,
-                     icon=":material/bookmark:"):
+        if st.button(
+            saved.name, key=f"home_personal_{saved.id}", help=saved.description or None, icon=":material/bookmark:"
+        ):
             request_report(saved.report, saved.filters, saved.id)
 
 st.subheader(_("Report history"))

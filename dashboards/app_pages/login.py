@@ -17,8 +17,7 @@ with middle:
     st.write(_("Log in with your company user name and password."))
     with st.form("login_form"):
         username = st.text_input(_("User name"), key="login_username", autocomplete="username")
-        password = st.text_input(_("Password"), type="password", key="login_password",
-                                 autocomplete="current-password")
+        password = st.text_input(_("Password"), type="password", key="login_password", autocomplete="current-password")
         submitted = st.form_submit_button(_("Log in"), type="primary", key="login_submit")
     if submitted:
         error = log_in(username, password)

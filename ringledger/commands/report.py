@@ -106,8 +106,9 @@ def run_report_command(args) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     if engine is not None:
-        record_run(engine, principal.user_id, args.name, result.filters, len(result.rows), result.elapsed_ms,
-                   channel="cli")
+        record_run(
+            engine, principal.user_id, args.name, result.filters, len(result.rows), result.elapsed_ms, channel="cli"
+        )
     note = " (cut: raise max_rows to see more)" if result.truncated else ""
     print(f"{result.title}: {len(result.rows)} row(s){note} -> {args.out}", file=sys.stderr)
     return 0

@@ -1,8 +1,8 @@
 """The report engine: catalogue, options, queries and exports, shared by portal, CLI and mail.
 
-    from warehouse.reports import Filters, run_report, export
-    result = run_report(settings, principal, "cost_by_department", Filters(period="last_month"))
-    data = export(result, "xlsx")          # or "pdf", "csv"
+from warehouse.reports import Filters, run_report, export
+result = run_report(settings, principal, "cost_by_department", Filters(period="last_month"))
+data = export(result, "xlsx")          # or "pdf", "csv"
 """
 
 from warehouse.reports.catalogue import CATEGORIES, Category, Chart, Measure, ReportDef, get, register

@@ -488,8 +488,18 @@ _BUILT_IN = [
         order="worst_quality",
         defaults=Filters(
             conditions=[{"field": "mos", "op": "lt", "value": "3.5"}],  # type: ignore[list-item]
-            fields=["started_at", "extension", "user_name", "other_number", "gateway", "mos", "jitter_ms",
-                    "latency_ms", "packet_loss_pct", "duration_s"],
+            fields=[
+                "started_at",
+                "extension",
+                "user_name",
+                "other_number",
+                "gateway",
+                "mos",
+                "jitter_ms",
+                "latency_ms",
+                "packet_loss_pct",
+                "duration_s",
+            ],
         ),
         chart=None,
     ),

@@ -328,8 +328,10 @@ def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: i
                 picks.append((names.index(m.key), Column(m.key, _(m.label), m.kind), None))
         group_keys = tuple(c.key for _i, c, _l in picks if c.key in ("g1", "g2"))
     internal_at = names.index("_internal") if "_internal" in names else None
-    if report.kind != "list" and "g1_extra" in names and any(
-        c.key == "g1" and c.kind == "phone" for _i, c, _l in picks
+    if (
+        report.kind != "list"
+        and "g1_extra" in names
+        and any(c.key == "g1" and c.kind == "phone" for _i, c, _l in picks)
     ):
         internal_at = names.index("g1_extra")
     out_rows = []

@@ -191,7 +191,7 @@ def _xlsx_chart(book, sheet, result: ReportResult, top: int, last: int) -> None:
     label_col = result.index(result.group_keys[0])
     for n, key in enumerate(measures):
         col = result.index(key)
-        series = {
+        series: dict[str, object] = {
             "name": [sheet.name, top, col],
             "categories": [sheet.name, top + 1, label_col, top + rows, label_col],
             "values": [sheet.name, top + 1, col, top + rows, col],
@@ -318,13 +318,21 @@ def to_pdf(result: ReportResult) -> bytes:
     pdf.multi_cell(0, 4.5, result.description, align=align, new_x="LMARGIN", new_y="NEXT")
     generated = tr.datetime(result.generated_at, result.zone, "medium")
     pdf.multi_cell(
-        0, 4.5, _("Generated {when} for {who}").format(when=generated, who=result.user_id), align=align,
-        new_x="LMARGIN", new_y="NEXT",
+        0,
+        4.5,
+        _("Generated {when} for {who}").format(when=generated, who=result.user_id),
+        align=align,
+        new_x="LMARGIN",
+        new_y="NEXT",
     )
     if result.truncated:
         pdf.multi_cell(
-            0, 4.5, _("Only the first {n} rows are shown.").format(n=tr.number(len(result.rows))), align=align,
-            new_x="LMARGIN", new_y="NEXT",
+            0,
+            4.5,
+            _("Only the first {n} rows are shown.").format(n=tr.number(len(result.rows))),
+            align=align,
+            new_x="LMARGIN",
+            new_y="NEXT",
         )
     pdf.set_text_color(0, 0, 0)
     pdf.ln(3)

@@ -398,9 +398,7 @@ def build_where(filters: Filters, period: Period, params: Params, alias: str = "
         if values:
             parts.append(f"{a}.{column} in ({params.many(list(values))})")
     if filters.call_types:
-        parts.append(
-            "(" + " or ".join(CALL_TYPES[t][1].replace("c.", f"{a}.") for t in filters.call_types) + ")"
-        )
+        parts.append("(" + " or ".join(CALL_TYPES[t][1].replace("c.", f"{a}.") for t in filters.call_types) + ")")
     extra = conditions_sql(filters.conditions, params, a)
     if extra:
         parts.append(extra)
@@ -475,7 +473,9 @@ def describe(
             texts.append(text)
         parts.append(_("Conditions: {conditions}").format(conditions=" ".join(texts)))
     if filters.group_by:
-        parts.append(_("Grouped by: {fields}").format(fields=", ".join(_(DIMENSIONS[g].label) for g in filters.group_by)))
+        parts.append(
+            _("Grouped by: {fields}").format(fields=", ".join(_(DIMENSIONS[g].label) for g in filters.group_by))
+        )
     if filters.granularity:
         from warehouse.reports.fields import GRANULARITY_LABELS
 

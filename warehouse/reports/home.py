@@ -102,8 +102,21 @@ def last_calls(settings, principal: Principal, limit: int = 20, *, now: datetime
     hidden = mask_digits(settings, principal.role)
     out = []
     for r in rows:
-        (started_at, direction, leg_role, answered, _missed, extension, user_name, other, duration, _ring, cost,
-         currency, gateway) = r
+        (
+            started_at,
+            direction,
+            leg_role,
+            answered,
+            _missed,
+            extension,
+            user_name,
+            other,
+            duration,
+            _ring,
+            cost,
+            currency,
+            gateway,
+        ) = r
         internal = direction == "internal"
         out.append(
             HomeCall(

@@ -141,15 +141,22 @@ def example_result(settings, name: str, language: str) -> ReportResult:
 
     report = get(name)
     filters = report.defaults.merged(period="all", max_rows=report.defaults.max_rows or 12, time_zone="UTC")
-    viewer = Principal("example", role="administrator", language=language, time_zone="UTC",
-                       assignments=())
+    viewer = Principal("example", role="administrator", language=language, time_zone="UTC", assignments=())
     if report.own_extensions:
         from warehouse.access import Assignment
 
-        viewer = Principal("example", role="user", language=language, time_zone="UTC",
-                           assignments=(Assignment("2001"),))
-    return run_report(settings, viewer, name, filters, language=language, now=EXAMPLE_END + timedelta(hours=1),
-                      con=example_connection())
+        viewer = Principal(
+            "example", role="user", language=language, time_zone="UTC", assignments=(Assignment("2001"),)
+        )
+    return run_report(
+        settings,
+        viewer,
+        name,
+        filters,
+        language=language,
+        now=EXAMPLE_END + timedelta(hours=1),
+        con=example_connection(),
+    )
 
 
 def _num(value) -> float:
@@ -169,9 +176,11 @@ def _text(x: float, y: float, text: str, size: float = 9, anchor: str = "start",
 
 def svg_chart(result: ReportResult, width: int = 320, height: int = 150) -> str:
     """A small picture of a result: its chart for groupings, its first rows for lists."""
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" role="img">',
-             f'<rect width="{width}" height="{height}" rx="6" fill="#f8fafc" stroke="#e2e8f0"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img">',
+        f'<rect width="{width}" height="{height}" rx="6" fill="#f8fafc" stroke="#e2e8f0"/>',
+    ]
     measures = result.chart_measures()
     tr = result.tr
     if result.kind == "list" or not measures or not result.rows:
@@ -214,8 +223,10 @@ def svg_chart(result: ReportResult, width: int = 320, height: int = 150) -> str:
             if share >= 0.999:
                 parts.append(f'<circle cx="{cx}" cy="{cy}" r="{r}" fill="{color}"/>')
             else:
-                parts.append(f'<path d="M{cx:.1f},{cy:.1f} L{x1:.1f},{y1:.1f} A{r},{r} 0 {large} 1 {x2:.1f},{y2:.1f} '
-                             f'Z" fill="{color}"/>')
+                parts.append(
+                    f'<path d="M{cx:.1f},{cy:.1f} L{x1:.1f},{y1:.1f} A{r},{r} 0 {large} 1 {x2:.1f},{y2:.1f} '
+                    f'Z" fill="{color}"/>'
+                )
             if k < 6:
                 parts.append(f'<rect x="{cx + r + 14}" y="{18 + k * 18}" width="9" height="9" fill="{color}"/>')
                 parts.append(_text(cx + r + 28, 26 + k * 18, result.group_label(row)[:18], 8.5))
@@ -230,8 +241,9 @@ def svg_chart(result: ReportResult, width: int = 320, height: int = 150) -> str:
                 f"{left + k * slot + slot / 2:.1f},{bottom - plot_h * _num(row[i]) / peak:.1f}"
                 for k, row in enumerate(rows)
             )
-            parts.append(f'<polyline points="{points}" fill="none" stroke="{PALETTE[s % len(PALETTE)]}" '
-                         'stroke-width="2"/>')
+            parts.append(
+                f'<polyline points="{points}" fill="none" stroke="{PALETTE[s % len(PALETTE)]}" stroke-width="2"/>'
+            )
     else:
         bar = slot * 0.7
         for k, row in enumerate(rows):
@@ -241,8 +253,10 @@ def svg_chart(result: ReportResult, width: int = 320, height: int = 150) -> str:
                 if h <= 0:
                     continue
                 x = left + k * slot + (slot - bar) / 2
-                parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
-                             f'fill="{PALETTE[s % len(PALETTE)]}"/>')
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                    f'fill="{PALETTE[s % len(PALETTE)]}"/>'
+                )
                 base -= h
     parts.append(f'<line x1="{left}" x2="{width - left}" y1="{bottom}" y2="{bottom}" stroke="#94a3b8"/>')
     step = max(1, n // 4)
@@ -250,4 +264,3 @@ def svg_chart(result: ReportResult, width: int = 320, height: int = 150) -> str:
         parts.append(_text(left + k * slot + slot / 2, height - 8, result.group_label(rows[k])[:12], 7.5, "middle"))
     parts.append("</svg>")
     return "".join(parts)
-

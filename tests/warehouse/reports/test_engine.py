@@ -66,16 +66,23 @@ def test_group_cost_by_department_with_a_filter(ravello):
 def test_extra_conditions_and_call_types(ravello):
     admin = person(ravello, "admin")
     long_calls = run_report(
-        ravello, admin, "call_list", Filters(period="all", conditions=[{"field": "duration_s", "op": "ge",
-                                                                          "value": "300"}])
+        ravello,
+        admin,
+        "call_list",
+        Filters(period="all", conditions=[{"field": "duration_s", "op": "ge", "value": "300"}]),
     )
     assert sorted(r["duration_s"] for r in long_calls.records()) == [300, 420, 600]
     either = run_report(
         ravello,
         admin,
         "call_list",
-        Filters(period="all", conditions=[{"field": "extension", "op": "eq", "value": "6120"},
-                                          {"field": "extension", "op": "eq", "value": "4420", "join": "or"}]),
+        Filters(
+            period="all",
+            conditions=[
+                {"field": "extension", "op": "eq", "value": "6120"},
+                {"field": "extension", "op": "eq", "value": "4420", "join": "or"},
+            ],
+        ),
     )
     assert {r["extension"] for r in either.records()} == {"6120", "4420"}
     missed = run_report(ravello, admin, "call_list", Filters(period="all", call_types=["incoming_missed"]))
@@ -83,8 +90,9 @@ def test_extra_conditions_and_call_types(ravello):
 
 
 def test_field_selection_and_maximum_rows(ravello):
-    result = run_report(ravello, person(ravello, "admin"), "call_list",
-                        Filters(period="all", fields=["extension", "cost"], max_rows=3))
+    result = run_report(
+        ravello, person(ravello, "admin"), "call_list", Filters(period="all", fields=["extension", "cost"], max_rows=3)
+    )
     assert [c.key for c in result.columns] == ["extension", "cost"]
     assert len(result.rows) == 3
     assert result.truncated
@@ -122,7 +130,8 @@ def test_home_last_calls_are_the_newest_of_my_own_extension(ravello, ravello_hom
     assert len(everything) == 7
     assert everything[-1].number == "00611223***"
     internal = next(c for c in everything if c.internal)
-    assert internal.number == "4410" and internal.gateway == ""
+    assert internal.number == "4410"
+    assert internal.gateway == ""
 
 
 def test_home_month_summary_uses_the_local_month(ravello, ravello_home):

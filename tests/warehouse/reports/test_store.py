@@ -24,11 +24,20 @@ from warehouse.reports.store import (
 def test_saved_reports_belong_to_their_owner(ravello):
     engine = appdb.open_db(ravello)
     options = Filters(period="last_month", departments=["Sales"])
-    saved = save_report(engine, "james.carter", "Sales last month", "cost_by_department", options,
-                        "for the monthly review", "Monthly")
-    again = save_report(engine, "james.carter", "Sales last month", "cost_by_department", options.merged(
-        period="this_month"), "updated", "Monthly")
-    assert again.id == saved.id and again.filters.period == "this_month"
+    saved = save_report(
+        engine, "james.carter", "Sales last month", "cost_by_department", options, "for the monthly review", "Monthly"
+    )
+    again = save_report(
+        engine,
+        "james.carter",
+        "Sales last month",
+        "cost_by_department",
+        options.merged(period="this_month"),
+        "updated",
+        "Monthly",
+    )
+    assert again.id == saved.id
+    assert again.filters.period == "this_month"
     assert [r.name for r in personal_reports(engine, "james.carter")] == ["Sales last month"]
     assert get_saved(engine, "emily.wong", saved.id) is None  # someone else's
     assert not delete_saved(engine, "emily.wong", saved.id)
@@ -84,8 +93,21 @@ def test_dashboard_layout_is_kept(ravello):
 
 def test_cli_runs_a_report_in_a_users_scope(ravello, tmp_path, capsys):
     out = tmp_path / "sales.xlsx"
-    code = main(["report", "run", "cost_by_extension", "--filter", '{"period": "all"}', "--format", "xlsx",
-                 "--out", str(out), "--user", "giulia.rossi"])
+    code = main(
+        [
+            "report",
+            "run",
+            "cost_by_extension",
+            "--filter",
+            '{"period": "all"}',
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+            "--user",
+            "giulia.rossi",
+        ]
+    )
     assert code == 0
     sheet = openpyxl.load_workbook(io.BytesIO(out.read_bytes())).active
     assert sheet["A8"].value == "2302"
@@ -96,9 +118,25 @@ def test_cli_runs_a_report_in_a_users_scope(ravello, tmp_path, capsys):
 def test_cli_errors_say_what_is_wrong(ravello, tmp_path, capsys):
     assert main(["report", "run", "cost_by_planet", "--format", "pdf", "--out", str(tmp_path / "x.pdf")]) == 2
     assert "no report named 'cost_by_planet'" in capsys.readouterr().err
-    assert main(["report", "run", "call_list", "--filter", '{"period": "someday"}', "--format", "csv", "--out",
-                 str(tmp_path / "x.csv")]) == 2
+    assert (
+        main(
+            [
+                "report",
+                "run",
+                "call_list",
+                "--filter",
+                '{"period": "someday"}',
+                "--format",
+                "csv",
+                "--out",
+                str(tmp_path / "x.csv"),
+            ]
+        )
+        == 2
+    )
     assert "--filter: period: unknown period 'someday'" in capsys.readouterr().err
-    assert main(["report", "run", "call_list", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--user",
-                 "nobody"]) == 2
+    assert (
+        main(["report", "run", "call_list", "--format", "csv", "--out", str(tmp_path / "x.csv"), "--user", "nobody"])
+        == 2
+    )
     assert "--user nobody" in capsys.readouterr().err
