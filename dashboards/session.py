@@ -112,7 +112,6 @@ def require_principal() -> tuple[Principal, Translator]:
     apply_direction(tr)
     if principal is None:
         st.warning(tr.gettext("Please log in to see this page."))
-        st.page_link("app_pages/login.py", label=tr.gettext("Log in"), icon=":material/login:")
         st.stop()
     assert principal is not None
     return principal, tr
