@@ -20,6 +20,20 @@ def _num(value) -> float | None:
     return None
 
 
+_ARABIC = range(0x0600, 0x0700)
+
+
+def cell_text(text: str, tr) -> str:
+    """A table cell's text, kept left to right when it has no right-to-left letters (numbers, dates).
+
+    In an Arabic page the table draws text right to left, which would turn '00212345***' into
+    '***00212345'; marks around such values keep them in their own order.
+    """
+    if not tr.rtl or not text or any(ord(ch) in _ARABIC for ch in text):
+        return text
+    return "\u200e" + text.replace("\u200f", "").replace("\u061c", "") + "\u200e"
+
+
 def figure(result: ReportResult, kind: str | None = None, top: int | None = None, height: int = 360):
     """The chart of a grouping result (bars, stacked bars, line or pie), or None when there is nothing to draw."""
     measures = result.chart_measures()
@@ -93,13 +107,15 @@ def table(result: ReportResult, with_totals: bool = True) -> pl.DataFrame:
         while label in data:
             label += " "
         labels.append(label)
-        data[label] = [format_value(r[result.index(c.key)], c.kind, tr, result.currency) for r in result.rows]
+        data[label] = [
+            cell_text(format_value(r[result.index(c.key)], c.kind, tr, result.currency), tr) for r in result.rows
+        ]
     if with_totals and result.totals and result.rows:
         for i, (c, label) in enumerate(zip(result.columns, labels, strict=True)):
             if i == 0:
                 data[label].append(tr.gettext("Total"))
             elif c.key in result.totals:
-                data[label].append(format_value(result.totals[c.key], c.kind, tr, result.currency))
+                data[label].append(cell_text(format_value(result.totals[c.key], c.kind, tr, result.currency), tr))
             else:
                 data[label].append("")
     return pl.DataFrame(data, schema={k: pl.String for k in data})

@@ -7,6 +7,7 @@ import base64
 import polars as pl
 import streamlit as st
 
+from dashboards.charts import cell_text
 from warehouse.i18n import Translator
 from warehouse.reports import Filters
 from warehouse.reports.home import CALL_TYPES, INTERNAL_GATEWAY, HomeCall
@@ -46,17 +47,21 @@ def request_report(name: str, filters: Filters, saved_id: int | None = None) -> 
 def calls_frame(calls: list[HomeCall], tr: Translator, zone: str) -> pl.DataFrame:
     """Home's last calls as the table a person reads (H2), in their language and zone."""
     _ = tr.gettext
+
+    def cells(values: list[str]) -> list[str]:
+        return [cell_text(v, tr) for v in values]
+
     return pl.DataFrame(
         {
             "icon": [ICONS[c.call_type] for c in calls],
             _("Type"): [_(CALL_TYPES[c.call_type]) for c in calls],
-            _("Extension"): [c.extension for c in calls],
+            _("Extension"): cells([c.extension for c in calls]),
             _("Name"): [c.user_name for c in calls],
-            _("Number"): [c.number for c in calls],
-            _("Date"): [tr.date(c.started_at.astimezone(_zone(zone))) for c in calls],
-            _("Time"): [tr.time(c.started_at, zone, "medium") for c in calls],
-            _("Duration"): [tr.duration(c.duration_s) for c in calls],
-            _("Cost"): [tr.money(c.cost, c.currency) if c.cost is not None else "" for c in calls],
+            _("Number"): cells([c.number for c in calls]),
+            _("Date"): cells([tr.date(c.started_at.astimezone(_zone(zone))) for c in calls]),
+            _("Time"): cells([tr.time(c.started_at, zone, "medium") for c in calls]),
+            _("Duration"): cells([tr.duration(c.duration_s) for c in calls]),
+            _("Cost"): cells([tr.money(c.cost, c.currency) if c.cost is not None else "" for c in calls]),
             _("Gateway"): [_(INTERNAL_GATEWAY) if c.internal else c.gateway for c in calls],
         },
         schema_overrides={"icon": pl.String},

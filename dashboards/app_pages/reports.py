@@ -357,6 +357,7 @@ def report_view(name: str) -> None:
         file_name=file_name(result, "xlsx"),
         mime=MEDIA_TYPES["xlsx"],
         key="dl_xlsx",
+        on_click="ignore",
         icon=":material/table_view:",
     )
     c2.download_button(
@@ -365,6 +366,7 @@ def report_view(name: str) -> None:
         file_name=file_name(result, "pdf"),
         mime=MEDIA_TYPES["pdf"],
         key="dl_pdf",
+        on_click="ignore",
         icon=":material/picture_as_pdf:",
     )
     c3.download_button(
@@ -373,6 +375,7 @@ def report_view(name: str) -> None:
         file_name=file_name(result, "csv"),
         mime=MEDIA_TYPES["csv"],
         key="dl_csv",
+        on_click="ignore",
         icon=":material/csv:",
     )
     with (

@@ -112,8 +112,12 @@ def test_dashboard_add_minimise_remove(ravello):
     assert not at.exception
     engine = appdb.open_db(ravello)
     layout = preferences.dashboard(engine, "emily.wong")
-    assert {w.widget for w in layout} == {"week_costs_extension", "status_last_7_days", "personal_traffic_30_days",
-                                          "last_calls"}
+    assert {w.widget for w in layout} == {
+        "week_costs_extension",
+        "status_last_7_days",
+        "personal_traffic_30_days",
+        "last_calls",
+    }
     assert at.get("plotly_chart")
     first = layout[0]
     at.button(key=f"dash_min_{first.id}").click().run()
@@ -151,8 +155,9 @@ def test_the_menu_lists_the_modules_a_person_may_use(role, modules):
 
 def test_a_registered_page_brings_its_module_into_the_menu():
     entry = registry.PageEntry("app_pages/my_budget.py", "My budgets", ":material/savings:", "budget_control")
-    admin_only = registry.PageEntry("app_pages/budget_admin.py", "Budgets", ":material/tune:", "budget_control",
-                                    roles=registry.ADMINS)
+    admin_only = registry.PageEntry(
+        "app_pages/budget_admin.py", "Budgets", ":material/tune:", "budget_control", roles=registry.ADMINS
+    )
     saved = list(registry.PAGES)
     try:
         registry.register_page(entry)
