@@ -30,7 +30,7 @@ from warehouse.config import Settings
 from warehouse.lake import Lake
 from warehouse.reports import Filters, list_reports, run_report
 from warehouse.reports.engine import build_query
-from warehouse.reports.home import last_calls, last_calls_query, month_summary, summary_query
+from warehouse.reports.home import WINDOWS_DAYS, last_calls, last_calls_query, month_summary, summary_query
 from warehouse.reports.preview import synthetic_calls_sql
 from warehouse.views import DIRECTORY_SCHEMAS
 
@@ -61,7 +61,8 @@ def build_lake(lake_dir: Path, calls: int, days: int, extensions: int, end: date
         # one file per UTC day, sorted by extension so row-group statistics skip other people's rows
         con.execute(
             f"COPY (SELECT * FROM calls ORDER BY day, extension, started_at) TO '{out}' "
-            "(FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd, ROW_GROUP_SIZE 100000, WRITE_PARTITION_COLUMNS false)"
+            "(FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd, ROW_GROUP_SIZE 100000, "
+            "WRITE_PARTITION_COLUMNS false)"
         )
         parts: dict[str, list[Path]] = {}
         for folder in sorted(out.glob("day=*")):
@@ -154,13 +155,11 @@ def main(argv: list[str] | None = None) -> int:
 
         def home_direct() -> None:
             # the same statements, executed as they are: today's window first, like the engine
-            sql, params = last_calls_query(person, 200, now - timedelta(days=1))
-            if len(con.execute(sql, params).fetchall()) < 200:
-                for days in (7, 35, 400, None):
-                    since = None if days is None else now - timedelta(days=days)
-                    sql, params = last_calls_query(person, 200, since)
-                    if len(con.execute(sql, params).fetchall()) >= 200:
-                        break
+            for days in WINDOWS_DAYS:
+                since = None if days is None else now - timedelta(days=days)
+                sql, params = last_calls_query(person, 200, since)
+                if len(con.execute(sql, params).fetchall()) >= 200:
+                    break
             sql, params, _first = summary_query(person, zone, now)
             con.execute(sql, params).fetchall()
 
@@ -182,8 +181,14 @@ def main(argv: list[str] | None = None) -> int:
                 con.execute(query.sql, query.params).fetchall()
 
             budget = BUDGET_DEPARTMENT_MONTH_MS if report.name == "cost_by_department" else None
-            rows.append((f"{report.name} ({filters.period})", timed(engine_run, args.repeat),
-                         timed(direct_run, args.repeat), budget))
+            rows.append(
+                (
+                    f"{report.name} ({filters.period})",
+                    timed(engine_run, args.repeat),
+                    timed(direct_run, args.repeat),
+                    budget,
+                )
+            )
         width = max(len(r[0]) for r in rows)
         print(f"{'what':{width}}  engine ms  direct ms  ratio  budget")
         failed = False

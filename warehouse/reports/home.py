@@ -18,7 +18,7 @@ from warehouse.i18n import N_
 from warehouse.reports.engine import own_scope
 from warehouse.reports.filters import Params, local_midnight_utc, scope_sql
 
-WINDOWS_DAYS = (1, 7, 35, 400, None)  # None: all history
+WINDOWS_DAYS = (2, 40, 400, None)  # None: all history
 
 # Call type of a Home row (H2) and its label.
 CALL_TYPES = {
