@@ -1,24 +1,43 @@
 """Home page data (H1-H5): a person's last calls and this month's summary, fast at any lake size.
 
-Both read only the person's own extensions. The last calls are looked for in widening windows (the
-last day, week, month, year, then everything); each window names its UTC day partitions, so a
-person who called today costs one partition's scan, not the whole history.
+Both read only the person's own extensions. Reading a year of day partitions for a quiet line costs
+about a millisecond per partition, so Home keeps an index in the warehouse's DuckDB database, built
+from the calls files the first time it is needed and brought up to date with the lake's manifests
+(files added are indexed, files dropped are forgotten):
+- `home_days`: per calls file, UTC day and extension, the totals of the month summary;
+- `home_recent`: the newest 200 calls of every extension (the most Home shows).
+The last calls come from `home_recent`; the summary adds the day totals of the whole UTC days in the
+month to a scan of the one or two partial days at its edges. Where the index cannot answer exactly
+(an extension that changed hands, a day rebuilt with fewer calls) Home reads the day partitions that
+hold the person's calls, which gives the same answer more slowly.
 """
 
 from __future__ import annotations
 
+import threading
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from importlib import resources
+
+import duckdb
 
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_
 from warehouse.reports.engine import own_scope
 from warehouse.reports.filters import Params, local_midnight_utc, scope_sql
 
-WINDOWS_DAYS = (2, 40, 400, None)  # None: all history
+DAYS_TABLE = "home_days"
+RECENT_TABLE = "home_recent"
+FILES_TABLE = "home_files"
+KEEP = 200  # newest calls kept per extension: the most Home shows
+_index_lock = threading.Lock()
+_fresh: dict[str, tuple] = {}  # lake -> the manifest state the index was last brought up to
+_RECENT_COLUMNS = (
+    "started_at, day, extension, direction, leg_role, answered, missed, other_number, duration_s, ring_s, "
+    "cost, currency, gateway"
+)
 
 # Call type of a Home row (H2) and its label.
 CALL_TYPES = {
@@ -75,30 +94,157 @@ def call_type(direction: str, leg_role: str, answered: bool) -> str:
     return "outgoing" if direction == "outgoing" or leg_role in ("caller", "forwarder") else "incoming"
 
 
-def last_calls_query(principal: Principal, limit: int, since: datetime | None) -> tuple[str, dict]:
-    """The SQL and parameters of one window of the last-calls lookup (the benchmark runs it too)."""
+def _day_list(days: list[date], params: Params) -> str:
+    # a day that cannot exist keeps the list valid (and empty) when the person has no calls
+    return ", ".join(params.add(d, "d") for d in days) if days else params.add(date(1, 1, 1), "d")
+
+
+def refresh_index(settings, con) -> None:
+    """Bring Home's index (in the connection's database) up to the lake's calls files."""
+    from warehouse.lake import Lake
+
+    lake = Lake(settings.lake_dir)
+    token = lake.state_token()
+    key = str(settings.lake_dir)
+    if _fresh.get(key) == token:
+        try:
+            con.execute(f"SELECT 1 FROM {FILES_TABLE} LIMIT 1")
+            return
+        except duckdb.CatalogException:
+            pass  # a new warehouse database for the same lake: build the index again
+    files = {str(f) for f in lake.files("calls")}
+    with _index_lock:
+        con.execute(f"CREATE TABLE IF NOT EXISTS {FILES_TABLE} (file VARCHAR PRIMARY KEY)")
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {DAYS_TABLE} (file VARCHAR, day DATE, extension VARCHAR, calls BIGINT, "
+            "cost DECIMAL(38, 6), currency VARCHAR, answered BIGINT, answered_duration_s BIGINT, offered BIGINT, "
+            "offered_ring_s BIGINT)"
+        )
+        con.execute(
+            f"CREATE TABLE IF NOT EXISTS {RECENT_TABLE} (file VARCHAR, started_at TIMESTAMPTZ, day DATE, "
+            "extension VARCHAR, direction VARCHAR, leg_role VARCHAR, answered BOOLEAN, missed BOOLEAN, "
+            "other_number VARCHAR, duration_s INTEGER, ring_s INTEGER, cost DECIMAL(18, 6), currency VARCHAR, "
+            "gateway VARCHAR)"
+        )
+        known = {r[0] for r in con.execute(f"SELECT file FROM {FILES_TABLE}").fetchall()}
+        gone = sorted(known - files)
+        for table in (DAYS_TABLE, RECENT_TABLE, FILES_TABLE):
+            if gone:
+                con.execute(f"DELETE FROM {table} WHERE list_contains($files, file)", {"files": gone})
+        new = sorted(files - known)
+        _fresh[key] = token
+        if not new:
+            return
+        source = (
+            "read_parquet($files, union_by_name = true, hive_partitioning = true, filename = true) "
+            "WHERE counted AND extension IS NOT NULL"
+        )
+        con.execute(
+            f"INSERT INTO {DAYS_TABLE} SELECT filename, day, extension, count(*), sum(cost), min(currency), "
+            "count(*) FILTER (WHERE answered), sum(duration_s) FILTER (WHERE answered), "
+            "count(*) FILTER (WHERE leg_role = 'callee'), sum(ring_s) FILTER (WHERE leg_role = 'callee') "
+            f"FROM {source} GROUP BY ALL",
+            {"files": new},
+        )
+        # the newest KEEP calls of each extension in the new files (a bounded top-N per group)
+        con.execute(
+            f"INSERT INTO {RECENT_TABLE} SELECT unnest(top, recursive := true) FROM ("
+            f"SELECT max_by(struct_pack(file := filename, {_RECENT_COLUMNS}), started_at, {KEEP}) AS top "
+            f"FROM {source} GROUP BY extension)",
+            {"files": new},
+        )
+        # and of all of them together: older calls beyond the newest KEEP are dropped
+        con.execute(
+            f"DELETE FROM {RECENT_TABLE} WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER "
+            f"(PARTITION BY extension ORDER BY started_at DESC) AS n FROM {RECENT_TABLE}) WHERE n > {KEEP})"
+        )
+        con.execute(f"INSERT INTO {FILES_TABLE} SELECT unnest($files)", {"files": new})
+
+
+def days_with_calls(settings, con, principal: Principal, since: date | None = None) -> list[tuple[date, int]]:
+    """The UTC days (from `since` on) holding calls of the person's own extensions, newest first, with counts."""
+    extensions = _extensions(principal)
+    if not extensions:
+        return []
+    refresh_index(settings, con)
+    return [
+        (r[0], int(r[1]))
+        for r in con.execute(
+            f"SELECT day, sum(calls) FROM {DAYS_TABLE} WHERE list_contains($extensions, extension) "
+            "AND day >= $since GROUP BY day ORDER BY day DESC",
+            {"extensions": extensions, "since": since or date(1, 1, 1)},
+        ).fetchall()
+    ]
+
+
+def _extensions(principal: Principal) -> list[str]:
+    return sorted({a.extension for a in own_scope(principal).assignments if a.extension})
+
+
+def _unbounded(principal: Principal) -> bool:
+    """True when every extension of the person has been theirs all along (the index then answers exactly)."""
+    return all(a.valid_from is None and a.valid_to is None for a in principal.assignments)
+
+
+def recent_query(principal: Principal, limit: int) -> tuple[str, dict]:
+    """The last calls from the index of newest calls (with the extension's owner joined as the view does)."""
     params = Params()
     scope = scope_sql(scope_filter(own_scope(principal)), params)
-    since = since or datetime(1970, 1, 1, tzinfo=UTC)
-    params.values["since_day"] = since.date()
-    params.values["since"] = since
     params.values["limit"] = limit
-    return _sql("home_last_calls.sql").replace("{{scope}}", scope), params.values
+    sql = _sql("home_recent_calls.sql").replace("{{scope}}", scope)
+    return sql, params.values
+
+
+def last_calls_query(principal: Principal, limit: int, days: list[date]) -> tuple[str, dict]:
+    """The SQL and parameters of the last calls read from these day partitions (the benchmark runs it too)."""
+    params = Params()
+    scope = scope_sql(scope_filter(own_scope(principal)), params)
+    day_list = _day_list(days, params)
+    params.values["limit"] = limit
+    sql = _sql("home_last_calls.sql").replace("{{scope}}", scope).replace("{{days}}", day_list)
+    return sql, params.values
+
+
+def pick_days(days: list[tuple[date, int]], limit: int) -> list[date]:
+    """The newest days that together hold at least `limit` calls (all of them when they hold fewer)."""
+    picked: list[date] = []
+    total = 0
+    for day, calls in days:
+        picked.append(day)
+        total += calls
+        if total >= limit:
+            break
+    return picked
 
 
 def last_calls(settings, principal: Principal, limit: int = 20, *, now: datetime | None = None, con=None):
     """The person's newest `limit` calls (own extensions), numbers masked for their role."""
     import warehouse
 
-    now = now or datetime.now(UTC)
+    if not _extensions(principal):
+        return []
     con = con or warehouse.connect(settings)
     rows: list = []
-    for days in WINDOWS_DAYS:
-        since = None if days is None else now - timedelta(days=days)
-        sql, params = last_calls_query(principal, limit, since)
-        rows = con.execute(sql, params).fetchall()
+    if limit <= KEEP and _unbounded(principal):
+        refresh_index(settings, con)
+        rows = con.execute(*recent_query(principal, limit)).fetchall()
         if len(rows) >= limit:
+            return _home_calls(settings, principal, rows)
+    days = days_with_calls(settings, con, principal)
+    total = sum(n for _d, n in days)
+    want = limit
+    while len(rows) < min(limit, total):
+        # the index could not answer (see the module's notes): read the day partitions instead
+        picked = pick_days(days, want)
+        rows = con.execute(*last_calls_query(principal, limit, picked)).fetchall()
+        # an extension that changed hands has calls that are not the person's: read further back
+        if len(rows) >= limit or len(picked) == len(days):
             break
+        want += limit
+    return _home_calls(settings, principal, rows)
+
+
+def _home_calls(settings, principal: Principal, rows: list) -> list[HomeCall]:
     hidden = mask_digits(settings, principal.role)
     out = []
     for r in rows:
@@ -136,17 +282,34 @@ def last_calls(settings, principal: Principal, limit: int = 20, *, now: datetime
     return out
 
 
-def summary_query(principal: Principal, zone: str, now: datetime) -> tuple[str, dict, date]:
-    """The SQL and parameters of the month summary in the person's zone."""
+def summary_query(principal: Principal, zone: str, now: datetime, days: list[date]) -> tuple[str, dict]:
+    """The SQL and parameters of the month totals read from these UTC day partitions."""
     params = Params()
     scope = scope_sql(scope_filter(own_scope(principal)), params)
+    month_start, today_start, _first = month_bounds(zone, now)
+    day_list = _day_list(days, params)
+    params.values["month_start"] = month_start
+    params.values["today_start"] = today_start
+    sql = _sql("home_summary.sql").replace("{{scope}}", scope).replace("{{days}}", day_list)
+    return sql, params.values
+
+
+def month_bounds(zone: str, now: datetime) -> tuple[datetime, datetime, date]:
+    """The UTC instants of the local month's start and of today's local midnight, and the month's first day."""
     today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
     first = today.replace(day=1)
-    month_start = local_midnight_utc(first, zone)
-    params.values["month_day"] = month_start.date()
-    params.values["month_start"] = month_start
-    params.values["today_start"] = local_midnight_utc(today, zone)
-    return _sql("home_summary.sql").replace("{{scope}}", scope), params.values, first
+    return local_midnight_utc(first, zone), local_midnight_utc(today, zone), first
+
+
+def summary_plan(principal: Principal, zone: str, now: datetime, days: list[tuple[date, int]]):
+    """Which UTC days to scan, and which whole days the index totals cover."""
+    month_start, today_start, _first = month_bounds(zone, now)
+    in_month = [d for d, _n in days if d >= month_start.date()]
+    if not _unbounded(principal):
+        return in_month, []
+    # the day the month starts on and the days of today's local date may be partial: scan those
+    edges = {month_start.date()} | {d for d in in_month if d >= today_start.date()}
+    return [d for d in in_month if d in edges], [d for d in in_month if d not in edges]
 
 
 def month_summary(settings, principal: Principal, zone: str, *, now: datetime | None = None, con=None) -> MonthSummary:
@@ -155,14 +318,32 @@ def month_summary(settings, principal: Principal, zone: str, *, now: datetime | 
 
     now = now or datetime.now(UTC)
     con = con or warehouse.connect(settings)
-    sql, params, first = summary_query(principal, zone, now)
-    cost, currency, calls, avg_duration, avg_ring, missed_today = con.execute(sql, params).fetchall()[0]
+    month_start, _today, first = month_bounds(zone, now)
+    days = days_with_calls(settings, con, principal, since=month_start.date())
+    scan, whole = summary_plan(principal, zone, now, days)
+    calls, cost, currency, answered, duration, offered, ring, missed_today = con.execute(
+        *summary_query(principal, zone, now, scan)
+    ).fetchall()[0]
+    if whole:
+        more = con.execute(
+            f"SELECT sum(calls), sum(cost), min(currency), sum(answered), sum(answered_duration_s), sum(offered), "
+            f"sum(offered_ring_s) FROM {DAYS_TABLE} WHERE list_contains($extensions, extension) "
+            "AND list_contains($days, day)",
+            {"extensions": _extensions(principal), "days": whole},
+        ).fetchall()[0]
+        calls += int(more[0] or 0)
+        cost = cost + more[1] if cost is not None and more[1] is not None else (cost if more[1] is None else more[1])
+        currency = currency or more[2]
+        answered += int(more[3] or 0)
+        duration = (duration or 0) + int(more[4] or 0)
+        offered += int(more[5] or 0)
+        ring = (ring or 0) + int(more[6] or 0)
     return MonthSummary(
         month_start=first,
         cost=cost,
         currency=currency or settings.company.currency,
         calls=int(calls or 0),
-        avg_duration_s=avg_duration,
-        avg_ring_s=avg_ring,
+        avg_duration_s=(duration / answered) if answered else None,
+        avg_ring_s=(ring / offered) if offered else None,
         missed_today=int(missed_today or 0),
     )

@@ -160,3 +160,39 @@ def test_nothing_leaks_through_a_principal_without_rights(ravello):
     nobody = dataclasses.replace(person(ravello, "giulia.rossi"), assignments=())
     assert run_report(ravello, nobody, "call_list", ALL).rows == []
     assert last_calls(ravello, nobody, 20) == []
+
+
+def test_home_reads_the_same_calls_with_or_without_its_index(ravello, ravello_home):
+    _home, now = ravello_home
+    giulia = person(ravello, "giulia.rossi")
+    # an extension held only since some time ago cannot be answered from the index: the partitions are read
+    since = min(a.valid_from or now for a in giulia.assignments) - timedelta(days=365)
+    bounded = dataclasses.replace(
+        giulia, assignments=tuple(dataclasses.replace(a, valid_from=since) for a in giulia.assignments)
+    )
+    assert last_calls(ravello, bounded, 5, now=now) == last_calls(ravello, giulia, 5, now=now)
+    assert month_summary(ravello, bounded, "Europe/Rome", now=now) == month_summary(
+        ravello, giulia, "Europe/Rome", now=now
+    )
+
+
+def test_home_index_follows_new_files(home):
+    from datetime import UTC, datetime
+
+    from tests.ravello import Call, build_home, cdr_file
+    from warehouse.config import load_settings
+    from warehouse.ingest import Ingestor
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    build_home(home, now)
+    settings = load_settings()
+    giulia = person(settings, "giulia.rossi")
+    assert last_calls(settings, giulia, 1, now=now)[0].number == "00212345***"
+    before = month_summary(settings, giulia, "Europe/Rome", now=now)
+    drop = home / "later"
+    drop.mkdir()
+    name, data = cdr_file([Call("2302", "00399999999", 0, 30, gateway_out="MIL-GW-01")], now=now + timedelta(minutes=3))
+    (drop / name).write_bytes(data)
+    Ingestor(settings).ingest([drop])
+    assert last_calls(settings, giulia, 1, now=now)[0].number == "00399999***"
+    assert month_summary(settings, giulia, "Europe/Rome", now=now + timedelta(minutes=5)).calls == before.calls + 1

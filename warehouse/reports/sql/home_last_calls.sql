@@ -1,7 +1,7 @@
--- Home, last calls: the newest calls of a person's own extensions since a moment (the engine widens
--- the window until it has enough rows, so a busy person's Home reads only the last day's partition).
--- Tokens: {{scope}} (the person's own extensions, named parameters). Parameters: $since_day (UTC day
--- partition), $since (TIMESTAMPTZ), $limit.
+-- Home, last calls: the newest calls of a person's own extensions, read only from the UTC day
+-- partitions that hold them (the engine picks the newest such days from its extension-day index).
+-- Tokens: {{scope}} (the person's own extensions), {{days}} (one placeholder per day). Parameters:
+-- the scope's and days' values, $limit.
 
 with recent as (
     select
@@ -21,8 +21,7 @@ with recent as (
     from calls as c
     where {{scope}}
         and c.counted
-        and c.day >= $since_day
-        and c.started_at >= $since
+        and c.day in ({{days}})
 ),
 
 final as (
