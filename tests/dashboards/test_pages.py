@@ -168,3 +168,24 @@ def test_a_registered_page_brings_its_module_into_the_menu():
             registry.register_page(registry.PageEntry("app_pages/x.py", "X", "", "space_travel"))
     finally:
         registry.PAGES[:] = saved
+
+
+def test_a_clicked_number_opens_every_call_with_it_without_showing_it(ravello):
+    from warehouse.reports import Filters
+
+    at = AppTest.from_file(str(PAGES / "app_pages/reports.py"), default_timeout=60)
+    at.session_state["rl_token"] = token_for(ravello, "giulia.rossi")
+    # what Home puts in the session when a number is clicked (the real number never reaches the browser)
+    at.session_state["report_request"] = {
+        "report": "call_list",
+        "filters": Filters(period="all", numbers=["00212345678"]).to_json(),
+        "saved_id": None,
+    }
+    at.run()
+    assert at.title[0].value == "Call list"
+    text = frame_text(at)
+    assert "00212345***" in text
+    assert "0298765" not in text  # her other calls are not in it
+    shown = " ".join(c.value for c in at.caption) + text
+    assert "Calls with: 00212345***" in shown
+    assert "00212345678" not in shown
