@@ -145,6 +145,8 @@ class Warehouse:
             from warehouse.calls import empty_calls
 
             base = self._empty("_empty_calls", empty_calls())
+            # files carry their UTC day in the partition path; an empty lake has the column too
+            self.db.execute("ALTER TABLE _empty_calls ADD COLUMN IF NOT EXISTS day DATE")
         # The directory is joined when the calls are read, so a change of owner or department shows
         # at once; an extension's owner is the one whose assignment covers the call's start.
         db.execute(

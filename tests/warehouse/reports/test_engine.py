@@ -196,3 +196,13 @@ def test_home_index_follows_new_files(home):
     Ingestor(settings).ingest([drop])
     assert last_calls(settings, giulia, 1, now=now)[0].number == "00399999***"
     assert month_summary(settings, giulia, "Europe/Rome", now=now + timedelta(minutes=5)).calls == before.calls + 1
+
+
+def test_an_empty_lake_gives_empty_reports_and_home(settings):
+    from warehouse.access import Assignment
+
+    someone = Principal("someone", role="user", assignments=(Assignment("2001"),))
+    for report in list_reports():
+        assert run_report(settings, someone, report.name, Filters()).rows == []
+    assert last_calls(settings, someone, 20) == []
+    assert month_summary(settings, someone, "Europe/Rome").calls == 0
