@@ -135,14 +135,23 @@ def person_language(settings, engine: Engine, user_id: str) -> str:
 def person_zone(settings, engine: Engine, user_id: str) -> str:
     """The time zone to show a person's times in (their choice, directory, site, company)."""
     chosen = get_preferences(engine, user_id).time_zone
+    return _valid_zone([chosen]) or directory_zone(settings, engine, user_id)
+
+
+def directory_zone(settings, engine: Engine, user_id: str) -> str:
+    """The person's zone when they choose none: their directory entry's, their site's, else the company's."""
     entry = _directory_entry(engine, user_id)
-    candidates = [chosen]
+    candidates = []
     if entry is not None:
         candidates.append(entry.time_zone)
         site = settings.site(entry.site) if entry.site else None
         if site is not None:
             candidates.append(site.time_zone)
     candidates.append(settings.company.time_zone)
+    return _valid_zone(candidates) or "UTC"
+
+
+def _valid_zone(candidates: list[str]) -> str:
     for zone in candidates:
         if zone:
             try:
@@ -150,7 +159,7 @@ def person_zone(settings, engine: Engine, user_id: str) -> str:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 continue
             return zone
-    return "UTC"
+    return ""
 
 
 # --- dashboard layout -----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import streamlit as st
 from dashboards import data
 from dashboards.session import engine, require_principal, settings
 from warehouse.i18n import LANGUAGES
-from warehouse.preferences import get_preferences, set_preferences
+from warehouse.preferences import directory_zone, get_preferences, set_preferences
 
 principal, tr = require_principal()
 _ = tr.gettext
@@ -34,7 +34,7 @@ with st.form("account_form"):
         _("Time zone"),
         zones,
         index=zones.index(stored.time_zone) if stored.time_zone in zones else 0,
-        format_func=lambda z: z or _("As my site ({zone})").format(zone=principal.time_zone),
+        format_func=lambda z: z or _("As my site ({zone})").format(zone=directory_zone(s, eng, principal.user_id)),
         key="account_zone",
     )
     if st.form_submit_button(_("Save"), type="primary", key="account_save"):
