@@ -9,9 +9,9 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards.session import settings
-from warehouse.access import Principal, scope_filter
+from warehouse.access import Principal
 from warehouse.reports import Filters, ReportResult, run_report
-from warehouse.reports.filters import Params, scope_sql
+from warehouse.reports.engine import choices as report_choices
 from warehouse.reports.home import MonthSummary, last_calls, month_summary
 from warehouse.reports.preview import example_result, svg_chart
 
@@ -55,23 +55,7 @@ def preview_svg(name: str, language: str) -> str:
     return svg_chart(example_result(settings(), name, language))
 
 
-# Columns whose values fill the option lists (allow-list).
-_CHOICE_COLUMNS = ("gateway", "extension", "department", "cost_centre")
-
-
 @st.cache_data(ttl=300, show_spinner=False, max_entries=200)
 def choices(scope: str, column: str, _principal: Principal) -> list[str]:
     """The values of a column among the calls the person may see (for the Options lists)."""
-    import warehouse
-
-    if column not in _CHOICE_COLUMNS:
-        raise ValueError(f"no choices for column {column!r}")
-    params = Params()
-    where = scope_sql(scope_filter(_principal), params)
-    # the last year is enough to offer every value in use, and keeps the scan to a year of partitions
-    sql = (
-        f"select distinct c.{column} as v from calls as c where {where} and c.{column} is not null "
-        f"and c.{column} <> '' and c.day >= current_date - 400 order by 1 limit 2000"
-    )
-    con = warehouse.connect(settings())
-    return [r[0] for r in con.execute(sql, params.values).fetchall()]
+    return report_choices(settings(), _principal, column)

@@ -13,7 +13,7 @@ import re
 import time
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
@@ -283,6 +283,31 @@ def run_report(
     if report.totals:
         result.totals = _totals(result)
     return result
+
+
+# Columns whose values the Options form offers (allow-list).
+CHOICE_COLUMNS = ("gateway", "extension", "department", "cost_centre")
+
+
+def choices(settings, principal: Principal, column: str, *, now: datetime | None = None, con=None) -> list[str]:
+    """The values of a column among the calls the person may see lately (gateways, extensions, ...)."""
+    import warehouse
+
+    if column not in CHOICE_COLUMNS:
+        raise ValueError(f"no choices for column {column!r} (one of {', '.join(CHOICE_COLUMNS)})")
+    params = Params()
+    scope = scope_sql(scope_filter(principal), params)
+    # a year and a month of partitions is enough to offer every value in use
+    params.values["since"] = ((now or datetime.now(UTC)) - timedelta(days=400)).date()
+    text = "\n".join(line for line in sql_text_named("choices.sql").splitlines() if not line.lstrip().startswith("--"))
+    sql = text.replace("{{scope}}", scope).replace("{{column}}", column)
+    con = con or warehouse.connect(settings)
+    return [r[0] for r in con.execute(sql, params.values).fetchall()]
+
+
+def sql_text_named(name: str) -> str:
+    """The text of a query file in warehouse/reports/sql."""
+    return resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 def _logo(settings) -> Path | None:

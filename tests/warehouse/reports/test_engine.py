@@ -206,3 +206,13 @@ def test_an_empty_lake_gives_empty_reports_and_home(settings):
         assert run_report(settings, someone, report.name, Filters()).rows == []
     assert last_calls(settings, someone, 20) == []
     assert month_summary(settings, someone, "Europe/Rome").calls == 0
+
+
+def test_option_lists_offer_only_what_the_person_may_see(ravello):
+    from warehouse.reports.engine import choices
+
+    assert choices(ravello, person(ravello, "giulia.rossi"), "department") == ["Sales"]
+    assert choices(ravello, person(ravello, "admin"), "department") == ["Engineering", "Finance", "Sales"]
+    assert choices(ravello, person(ravello, "marco.bianchi"), "extension") == ["2302", "2303"]
+    with pytest.raises(ValueError, match="no choices for column"):
+        choices(ravello, person(ravello, "admin"), "other_number")
