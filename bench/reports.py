@@ -34,6 +34,7 @@ from warehouse.reports.home import (
     days_with_calls,
     last_calls,
     last_calls_query,
+    month_bounds,
     month_summary,
     pick_days,
     recent_query,
@@ -163,11 +164,12 @@ def main(argv: list[str] | None = None) -> int:
             month_summary(settings, person, zone, now=now, con=con)
 
         days = days_with_calls(settings, con, person)
-        scan, whole = summary_plan(person, zone, now, days)
+        scan, _whole = summary_plan(settings, con, person, zone, now)
+        month_start = month_bounds(zone, now)[0].date()
         home_statements = [recent_query(person, 200), summary_query(person, zone, now, scan)]
         home_naive = [
             last_calls_query(person, 200, pick_days(days, 200)),
-            summary_query(person, zone, now, [d for d, _n in days if d >= whole[0]] if whole else scan),
+            summary_query(person, zone, now, [d for d, _n in days if d >= month_start]),
         ]
 
         def home_direct() -> None:

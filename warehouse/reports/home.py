@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import zoneinfo
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 
@@ -143,7 +143,7 @@ def refresh_index(settings, con) -> None:
             f"INSERT INTO {DAYS_TABLE} SELECT filename, day, extension, count(*), sum(cost), min(currency), "
             "count(*) FILTER (WHERE answered), sum(duration_s) FILTER (WHERE answered), "
             "count(*) FILTER (WHERE leg_role = 'callee'), sum(ring_s) FILTER (WHERE leg_role = 'callee') "
-            f"FROM {source} GROUP BY ALL",
+            f"FROM {source} GROUP BY ALL ORDER BY 2, 3",
             {"files": new},
         )
         # the newest KEEP calls of each extension in the new files (a bounded top-N per group)
@@ -301,15 +301,22 @@ def month_bounds(zone: str, now: datetime) -> tuple[datetime, datetime, date]:
     return local_midnight_utc(first, zone), local_midnight_utc(today, zone), first
 
 
-def summary_plan(principal: Principal, zone: str, now: datetime, days: list[tuple[date, int]]):
-    """Which UTC days to scan, and which whole days the index totals cover."""
+def summary_plan(
+    settings, con, principal: Principal, zone: str, now: datetime
+) -> tuple[list[date], tuple[date, date] | None]:
+    """The UTC days to scan, and the range (exclusive) of whole days the index's day totals cover."""
     month_start, today_start, _first = month_bounds(zone, now)
-    in_month = [d for d, _n in days if d >= month_start.date()]
     if not _unbounded(principal):
-        return in_month, []
-    # the day the month starts on and the days of today's local date may be partial: scan those
-    edges = {month_start.date()} | {d for d in in_month if d >= today_start.date()}
-    return [d for d in in_month if d in edges], [d for d in in_month if d not in edges]
+        days = days_with_calls(settings, con, principal, since=month_start.date())
+        return sorted(d for d, _n in days), None
+    refresh_index(settings, con)
+    # the UTC day the month starts in, and those of today's local date, may be partial: scan them
+    edges = {month_start.date()}
+    day = today_start.date()
+    while day <= now.date():
+        edges.add(day)
+        day += timedelta(days=1)
+    return sorted(edges), (month_start.date(), today_start.date())
 
 
 def month_summary(settings, principal: Principal, zone: str, *, now: datetime | None = None, con=None) -> MonthSummary:
@@ -317,22 +324,24 @@ def month_summary(settings, principal: Principal, zone: str, *, now: datetime | 
     import warehouse
 
     now = now or datetime.now(UTC)
+    _start, _today, first = month_bounds(zone, now)
+    if not _extensions(principal):
+        return MonthSummary(first, None, settings.company.currency, 0, None, None, 0)
     con = con or warehouse.connect(settings)
-    month_start, _today, first = month_bounds(zone, now)
-    days = days_with_calls(settings, con, principal, since=month_start.date())
-    scan, whole = summary_plan(principal, zone, now, days)
+    scan, whole = summary_plan(settings, con, principal, zone, now)
     calls, cost, currency, answered, duration, offered, ring, missed_today = con.execute(
         *summary_query(principal, zone, now, scan)
     ).fetchall()[0]
-    if whole:
+    if whole is not None:
         more = con.execute(
             f"SELECT sum(calls), sum(cost), min(currency), sum(answered), sum(answered_duration_s), sum(offered), "
             f"sum(offered_ring_s) FROM {DAYS_TABLE} WHERE list_contains($extensions, extension) "
-            "AND list_contains($days, day)",
-            {"extensions": _extensions(principal), "days": whole},
+            "AND day > $after AND day < $before",
+            {"extensions": _extensions(principal), "after": whole[0], "before": whole[1]},
         ).fetchall()[0]
         calls += int(more[0] or 0)
-        cost = cost + more[1] if cost is not None and more[1] is not None else (cost if more[1] is None else more[1])
+        if more[1] is not None:
+            cost = more[1] if cost is None else cost + more[1]
         currency = currency or more[2]
         answered += int(more[3] or 0)
         duration = (duration or 0) + int(more[4] or 0)
