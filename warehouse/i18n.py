@@ -204,7 +204,7 @@ def update_catalogs() -> dict[str, int]:
     template = extract_catalog()
     LOCALES_DIR.mkdir(exist_ok=True)
     with (LOCALES_DIR / f"{DOMAIN}.pot").open("wb") as fh:
-        write_po(fh, template, omit_header=False, sort_output=True, width=120)
+        write_po(fh, template, omit_header=False, sort_output=True, width=120, include_lineno=False)
     missing: dict[str, int] = {}
     for language in LANGUAGES:
         if language == DEFAULT_LANGUAGE:
@@ -220,7 +220,7 @@ def update_catalogs() -> dict[str, int]:
             catalog = Catalog(locale=language, domain=DOMAIN, project="Ringledger")
         catalog.update(template, no_fuzzy_matching=True)
         with path.open("wb") as fh:
-            write_po(fh, catalog, sort_output=True, width=120, ignore_obsolete=True)
+            write_po(fh, catalog, sort_output=True, width=120, ignore_obsolete=True, include_lineno=False)
         missing[language] = sum(1 for m in catalog if m.id and not m.string)
     translations.cache_clear()
     return missing
