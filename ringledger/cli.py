@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "ringledger.commands.budgets",
     "ringledger.commands.mail",
     "ringledger.commands.demo",
+    "ringledger.commands.report",
 ]
 
 

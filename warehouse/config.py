@@ -157,6 +157,27 @@ class DagsterService(Service):
     storage_url: str = ""
 
 
+class Portal(Service):
+    """The web portal: where it listens, and what the administrator sets for everyone."""
+
+    # Logo printed on PDF reports (PNG, JPEG or SVG; relative paths are under the data home).
+    # Empty: Ringledger's own logo.
+    report_logo: str = ""
+    # Language for people who have not chosen one and whose directory entry and site name none.
+    default_language: str = ""
+    # How often Home's last calls refresh themselves, in seconds (0: only with the Refresh button).
+    refresh_seconds: int = Field(default=30, ge=0, le=3600)
+
+    @field_validator("default_language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        from warehouse.i18n import LANGUAGES
+
+        if value and value not in LANGUAGES:
+            raise ValueError(f"unknown language {value!r} (one of {', '.join(LANGUAGES)})")
+        return value
+
+
 class Privacy(_Section):
     # Digits of an external number hidden (replaced by '*') per role. Administrators see full numbers
     # only through the explicit, audited "show full numbers" path (warehouse.access.mask_result).
@@ -495,7 +516,7 @@ class Settings(_Section):
     devices: list[Device] = Field(default_factory=list)
     ingest: Ingest = Ingest()
     database: Database = Database()
-    portal: Service = Service(port=8501)
+    portal: Portal = Portal(port=8501)
     phone_service: PhoneService = PhoneService()
     dagster: DagsterService = DagsterService(port=3000)
     privacy: Privacy = Privacy()

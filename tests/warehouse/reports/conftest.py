@@ -1,0 +1,3 @@
+"""Fixtures of the report tests: the shared Ravello data home."""
+
+from tests.ravello import ravello, ravello_home  # noqa: F401

@@ -1,0 +1,394 @@
+"""The one report engine: run a catalogue report for a person, with options, into a ReportResult.
+
+Used by the portal, by `ringledger report run` and by scheduled mail. The query is the report's
+`.sql` file with the scoped, filtered calls in place of `{{calls}}`; the person's scope
+(`warehouse.access.scope_filter`) is always part of it. External numbers in the result are already
+masked for the person's role, so whatever shows or sends the result cannot leak them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+from warehouse.access import Principal, mask_digits, mask_number, scope_filter
+from warehouse.i18n import N_, Translator, translator
+from warehouse.reports import catalogue as cat
+from warehouse.reports.fields import DEFAULT_LIST_FIELDS, DIMENSIONS, FIELDS, GRANULARITIES, VALUE_LABELS
+from warehouse.reports.filters import Filters, Params, Period, build_where, describe, resolve_period, scope_sql
+
+# Rows a report returns when the person sets no maximum: lists are for reading, groups are small.
+DEFAULT_LIST_ROWS = 5_000
+DEFAULT_GROUP_ROWS = 10_000
+NOT_SET = N_("(not set)")
+
+
+@dataclass(frozen=True)
+class Column:
+    """An output column: key, label in the result's language, and kind (see fields.KINDS)."""
+
+    key: str
+    label: str
+    kind: str
+
+
+@dataclass
+class ReportResult:
+    """What a report run produced, ready to show or export (numbers already masked)."""
+
+    name: str
+    title: str
+    question: str
+    kind: str
+    columns: list[Column]
+    rows: list[tuple]
+    filters: Filters
+    description: str
+    zone: str
+    language: str
+    currency: str
+    generated_at: datetime
+    period: Period
+    truncated: bool = False
+    chart: cat.Chart | None = None
+    totals: dict[str, object] = field(default_factory=dict)
+    company: str = ""
+    logo: Path | None = None
+    user_id: str = ""
+    elapsed_ms: float = 0.0
+    group_keys: tuple[str, ...] = ()  # the columns that name a group (g1, g2), in order
+
+    @property
+    def tr(self) -> Translator:
+        return translator(self.language)
+
+    def index(self, key: str) -> int:
+        """Position of a column."""
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    def values(self, key: str) -> list:
+        """One column's values."""
+        i = self.index(key)
+        return [r[i] for r in self.rows]
+
+    def records(self) -> list[dict]:
+        """Rows as dicts keyed by column key."""
+        keys = [c.key for c in self.columns]
+        return [dict(zip(keys, r, strict=True)) for r in self.rows]
+
+    def chart_measures(self) -> list[str]:
+        """The measure columns the chart draws (stacked ones, or the first with a value)."""
+        if self.chart is None or not self.rows:
+            return []
+        present = {c.key for c in self.columns}
+        if self.chart.stacked:
+            return [k for k in self.chart.stacked if k in present]
+        for key in self.chart.y:
+            if key in present and any(v not in (None, 0) for v in self.values(key)):
+                return [key]
+        return [k for k in self.chart.y if k in present][:1]
+
+    def group_label(self, row: tuple) -> str:
+        """The text naming a row's group (g1, or 'g1 / g2')."""
+        parts = []
+        for key in self.group_keys:
+            value = row[self.index(key)]
+            parts.append(format_value(value, self._kind(key), self.tr, self.currency))
+        return " / ".join(parts)
+
+    def _kind(self, key: str) -> str:
+        return next(c.kind for c in self.columns if c.key == key)
+
+
+def format_value(value, kind: str, tr: Translator, currency: str = "") -> str:
+    """A value as text in the result's language (screens, PDF, CSV)."""
+    if value is None:
+        return ""
+    if kind == "money":
+        return tr.money(value, currency or None)
+    if kind == "duration":
+        return tr.duration(value)
+    if kind == "percent":
+        return tr.percent(value)
+    if kind == "int":
+        return tr.number(int(value))
+    if kind == "decimal":
+        return tr.number(value, 2)
+    if kind == "datetime" and isinstance(value, datetime):
+        return f"{tr.date(value)} {tr.time(value)}"
+    if kind == "date" and isinstance(value, date | datetime):
+        return tr.date(value)
+    if kind == "bool":
+        return tr.gettext("Yes") if value else tr.gettext("No")
+    return str(value)
+
+
+def sql_text(report: cat.ReportDef) -> str:
+    """The query text of a report (shipped in warehouse/reports/sql, or an absolute path)."""
+    path = Path(report.sql)
+    if path.is_absolute():
+        return path.read_text(encoding="utf-8")
+    return resources.files("warehouse.reports").joinpath("sql", report.sql).read_text(encoding="utf-8")
+
+
+def report_zone(settings, principal: Principal, filters: Filters) -> str:
+    """The time zone a report is computed in: the option, else the person's, else the company's."""
+    for zone in (filters.time_zone, principal.time_zone, settings.company.time_zone, "UTC"):
+        if zone:
+            try:
+                zoneinfo.ZoneInfo(zone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                continue
+            return zone
+    return "UTC"
+
+
+def own_scope(principal: Principal) -> Principal:
+    """The same person seeing only their own extensions (personal reports such as 'My traffic')."""
+    return dataclasses.replace(principal, role="user", departments=(), cost_centres=())
+
+
+def dimensions(report: cat.ReportDef, filters: Filters) -> list[str]:
+    """What a grouping report groups by: the person's choice for custom groupings, else the report's."""
+    if report.custom_groups:
+        return list(filters.group_by or report.defaults.group_by or report.dimensions)
+    return list(report.dimensions)
+
+
+@dataclass
+class Query:
+    """A report's final SQL, its named parameters, and how to read its output."""
+
+    sql: str
+    params: dict
+    period: Period
+    zone: str
+    group_keys: tuple[str, ...]
+    list_fields: tuple[str, ...]
+    limit: int
+
+
+def build_query(
+    settings, principal: Principal, report: cat.ReportDef, filters: Filters, now: datetime | None = None
+) -> Query:
+    """The SQL and parameters of one run (the same text the benchmark runs directly in DuckDB)."""
+    zone = report_zone(settings, principal, filters)
+    period = resolve_period(filters, zone, now)
+    params = Params()
+    params.values["zone"] = zone
+    who = own_scope(principal) if report.own_extensions else principal
+    where = [scope_sql(scope_filter(who), params)] + build_where(filters, period, params)
+    calls = "(select * from calls as c where " + " and ".join(where) + ") as c"
+    # whole-line comments go: they name tokens and parameters that must not count as used
+    text = "\n".join(line for line in sql_text(report).splitlines() if not line.lstrip().startswith("--"))
+    tokens = {"calls": calls}
+    group_keys: tuple[str, ...] = ()
+    list_fields: tuple[str, ...] = ()
+    if report.kind == "list":
+        list_fields = tuple(filters.fields or DEFAULT_LIST_FIELDS)
+        selected = [f"{FIELDS[k].sql} as {k}" for k in list_fields]
+        # internal numbers are extensions, not private: the engine masks only external ones
+        selected.append("direction = 'internal' as _internal")
+        tokens["fields"] = ", ".join(selected)
+        tokens["order"] = cat.ORDERS[report.order]
+        limit = filters.max_rows or DEFAULT_LIST_ROWS
+    elif report.kind == "trend":
+        tokens["bucket"] = GRANULARITIES[filters.granularity or "day"]
+        group_keys = ("g1",)
+        limit = filters.max_rows or DEFAULT_GROUP_ROWS
+    else:
+        dims = dimensions(report, filters)
+        if "{{g1}}" in text:
+            if not dims:
+                raise ValueError(f"report {report.name!r} needs at least one grouping")
+            first = DIMENSIONS[dims[0]]
+            tokens["g1"] = first.sql
+            tokens["g2"] = DIMENSIONS[dims[1]].sql if len(dims) > 1 else "null"
+            tokens["g1_extra"] = first.extra_sql if first.extra_sql and len(dims) == 1 else "null"
+            group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)
+        else:
+            group_keys = ("g1",)
+        limit = filters.max_rows or DEFAULT_GROUP_ROWS
+    for token, value in tokens.items():
+        text = text.replace("{{" + token + "}}", value)
+    # DuckDB refuses parameters a query does not use
+    used = {k: v for k, v in params.values.items() if re.search(r"\$" + k + r"\b", text)}
+    params.values.clear()
+    params.values.update(used)
+    # one row more than asked tells the engine the result was cut
+    params.values["limit"] = limit + 1
+    return Query(text, params.values, period, zone, group_keys, list_fields, limit)
+
+
+def run_report(
+    settings,
+    principal: Principal,
+    name: str,
+    filters: Filters | None = None,
+    *,
+    language: str | None = None,
+    now: datetime | None = None,
+    con=None,
+) -> ReportResult:
+    """Run a catalogue report for a person (their scope, their masking) and return the result."""
+    import warehouse
+
+    report = cat.get(name)
+    filters = filters if filters is not None else report.defaults
+    tr = translator(language or principal.language)
+    query = build_query(settings, principal, report, filters, now)
+    con = con or warehouse.connect(settings)
+    started = time.perf_counter()
+    cur = con.execute(query.sql, query.params)
+    names = [d[0] for d in cur.description]
+    rows = cur.fetchall()
+    elapsed = (time.perf_counter() - started) * 1000
+    truncated = len(rows) > query.limit
+    rows = rows[: query.limit]
+    hidden = mask_digits(settings, principal.role)
+    columns, out_rows, group_keys = _shape(report, filters, query, names, rows, tr, hidden)
+    currency = next(
+        (r[names.index("currency")] for r in rows if "currency" in names and r[names.index("currency")]),
+        settings.company.currency,
+    )
+    result = ReportResult(
+        name=report.name,
+        title=tr.gettext(report.title),
+        question=tr.gettext(report.question),
+        kind=report.kind,
+        columns=columns,
+        rows=out_rows,
+        filters=filters,
+        description=describe(filters, tr, query.zone, query.period, hidden),
+        zone=query.zone,
+        language=tr.language,
+        currency=currency or "",
+        generated_at=now or datetime.now(UTC),
+        period=query.period,
+        truncated=truncated,
+        chart=report.chart if report.kind != "list" else None,
+        company=settings.company.name,
+        logo=_logo(settings),
+        user_id=principal.user_id,
+        elapsed_ms=elapsed,
+        group_keys=group_keys,
+    )
+    if report.totals:
+        result.totals = _totals(result)
+    return result
+
+
+# Columns whose values the Options form offers (allow-list).
+CHOICE_COLUMNS = ("gateway", "extension", "department", "cost_centre")
+
+
+def choices(settings, principal: Principal, column: str, *, now: datetime | None = None, con=None) -> list[str]:
+    """The values of a column among the calls the person may see lately (gateways, extensions, ...)."""
+    import warehouse
+
+    if column not in CHOICE_COLUMNS:
+        raise ValueError(f"no choices for column {column!r} (one of {', '.join(CHOICE_COLUMNS)})")
+    params = Params()
+    scope = scope_sql(scope_filter(principal), params)
+    # a year and a month of partitions is enough to offer every value in use
+    params.values["since"] = ((now or datetime.now(UTC)) - timedelta(days=400)).date()
+    text = "\n".join(line for line in sql_text_named("choices.sql").splitlines() if not line.lstrip().startswith("--"))
+    sql = text.replace("{{scope}}", scope).replace("{{column}}", column)
+    con = con or warehouse.connect(settings)
+    return [r[0] for r in con.execute(sql, params.values).fetchall()]
+
+
+def sql_text_named(name: str) -> str:
+    """The text of a query file in warehouse/reports/sql."""
+    return resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8")
+
+
+def _logo(settings) -> Path | None:
+    portal = getattr(settings, "portal", None)
+    logo = getattr(portal, "report_logo", "") if portal is not None else ""
+    if not logo:
+        return None
+    path = Path(logo)
+    if not path.is_absolute():
+        path = settings.home / path
+    return path
+
+
+def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: int):
+    """Pick, label, mask and translate the output columns."""
+    _ = tr.gettext
+    picks: list[tuple[int, Column, str | None]] = []  # (source index, column, value-label table key)
+    if report.kind == "list":
+        for key in query.list_fields:
+            f = FIELDS[key]
+            picks.append((names.index(key), Column(key, _(f.label), f.kind), key if key in VALUE_LABELS else None))
+        group_keys: tuple[str, ...] = ()
+    else:
+        dims = dimensions(report, filters)
+        if report.kind == "trend":
+            from warehouse.reports.fields import GRANULARITY_LABELS
+
+            unit = filters.granularity or "day"
+            kind = "datetime" if unit == "hour" else "date"
+            picks.append((names.index("g1"), Column("g1", _(GRANULARITY_LABELS[unit]), kind), None))
+        elif dims:
+            first = DIMENSIONS[dims[0]]
+            picks.append((names.index("g1"), Column("g1", _(first.label), first.kind), dims[0]))
+            if len(dims) == 1 and first.extra_sql and first.extra_label and "g1_extra" in names:
+                picks.append((names.index("g1_extra"), Column("g1_extra", _(first.extra_label), "text"), None))
+            if len(dims) > 1:
+                second = DIMENSIONS[dims[1]]
+                picks.append((names.index("g2"), Column("g2", _(second.label), second.kind), dims[1]))
+        else:
+            picks.append((names.index("g1"), Column("g1", _("Seconds to answer"), "text"), None))
+        for m in report.columns:
+            if m.key in names:
+                picks.append((names.index(m.key), Column(m.key, _(m.label), m.kind), None))
+        group_keys = tuple(c.key for _i, c, _l in picks if c.key in ("g1", "g2"))
+    internal_at = names.index("_internal") if "_internal" in names else None
+    if (
+        report.kind != "list"
+        and "g1_extra" in names
+        and any(c.key == "g1" and c.kind == "phone" for _i, c, _l in picks)
+    ):
+        internal_at = names.index("g1_extra")
+    out_rows = []
+    for row in rows:
+        values = []
+        internal = bool(row[internal_at]) if internal_at is not None else False
+        for index, column, labels in picks:
+            value = row[index]
+            if column.kind == "phone" and not internal:
+                value = mask_number(value, hidden)
+            if labels in VALUE_LABELS and value in VALUE_LABELS[labels]:
+                value = _(VALUE_LABELS[labels][value])
+            if column.key in ("g1", "g2") and value in (None, ""):
+                value = _(NOT_SET)
+            if column.key == "g1" and value == "missed":
+                value = _("Not answered")
+            if isinstance(value, float) and column.kind in ("money",):
+                value = Decimal(str(value))
+            values.append(value)
+        out_rows.append(tuple(values))
+    return [c for _i, c, _l in picks], out_rows, group_keys
+
+
+def _totals(result: ReportResult) -> dict[str, object]:
+    """Sums of the additive columns (calls, durations, cost) for a totals row."""
+    totals: dict[str, object] = {}
+    additive = {"int", "duration", "money"}
+    average_like = ("avg_", "max_", "min_")
+    for i, column in enumerate(result.columns):
+        if column.kind not in additive or column.key.startswith(average_like) or column.key in ("g1", "g2"):
+            continue
+        values = [r[i] for r in result.rows if r[i] is not None]
+        if values:
+            totals[column.key] = sum(values[1:], values[0])
+    return totals

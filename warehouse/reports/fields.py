@@ -1,0 +1,153 @@
+"""The allow-lists of the report engine: which `calls` columns a report may show, filter on or group by.
+
+Only names from these tables are ever formatted into SQL; every value goes in as a bind parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warehouse.i18n import N_
+
+# How a value is typed, formatted and exported.
+KINDS = (
+    "text",
+    "phone",  # an external party's number: masked for the viewer's role
+    "int",
+    "decimal",
+    "money",
+    "duration",  # seconds
+    "datetime",  # local time in the report's zone (naive)
+    "date",
+    "percent",  # a share, 0..1
+    "bool",
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A column of `calls` a person may see in a list, or put in an extra condition."""
+
+    key: str
+    label: str
+    kind: str
+    sql: str  # expression over the filtered calls (no table alias)
+    condition: bool = True  # may appear in an extra condition
+
+
+FIELDS: dict[str, Field] = {
+    f.key: f
+    for f in (
+        Field("started_at", N_("Date and time"), "datetime", "timezone($zone, started_at)", condition=False),
+        Field("extension", N_("Extension"), "text", "extension"),
+        Field("user_name", N_("Name"), "text", "user_name"),
+        Field("department", N_("Department"), "text", "department"),
+        Field("cost_centre", N_("Cost centre"), "text", "cost_centre"),
+        Field("site", N_("Site"), "text", "site"),
+        Field("direction", N_("Direction"), "text", "direction"),
+        Field("other_number", N_("Number"), "phone", "other_number"),
+        Field("e164", N_("Number (E.164)"), "phone", "e164"),
+        Field("gateway", N_("Gateway"), "text", "gateway"),
+        Field("nation", N_("Nation"), "text", "nation"),
+        Field("area", N_("Area"), "text", "area"),
+        Field("destination_type", N_("Destination type"), "text", "destination_type"),
+        Field("operator", N_("Operator"), "text", "operator"),
+        Field("duration_s", N_("Duration"), "duration", "duration_s"),
+        Field("ring_s", N_("Ring time"), "duration", "ring_s"),
+        Field("cost", N_("Cost"), "money", "cost"),
+        Field("currency", N_("Currency"), "text", "currency"),
+        Field("answered", N_("Answered"), "bool", "answered"),
+        Field("missed", N_("Missed"), "bool", "missed"),
+        Field("cause_text", N_("End cause"), "text", "cause_text"),
+        Field("hunt_pilot", N_("Hunt pilot"), "text", "hunt_pilot"),
+        Field("transferred", N_("Transferred"), "bool", "transferred"),
+        Field("forwarded", N_("Forwarded"), "bool", "forwarded"),
+        Field("mos", N_("MOS"), "decimal", "mos"),
+        Field("jitter_ms", N_("Jitter (ms)"), "int", "jitter_ms"),
+        Field("latency_ms", N_("Latency (ms)"), "int", "latency_ms"),
+        Field("packet_loss_pct", N_("Packet loss (%)"), "decimal", "packet_loss_pct"),
+        Field("rate_ref", N_("Rate"), "text", "rate_ref"),
+    )
+}
+
+# What a call list shows when the person has not chosen fields.
+DEFAULT_LIST_FIELDS = (
+    "started_at",
+    "extension",
+    "user_name",
+    "direction",
+    "other_number",
+    "destination_type",
+    "duration_s",
+    "cost",
+    "gateway",
+)
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Something calls can be grouped by: an expression over the filtered calls and its label."""
+
+    key: str
+    label: str
+    kind: str
+    sql: str
+    # a second column shown beside the key (e.g. the name of an extension's owner)
+    extra_sql: str | None = None
+    extra_label: str | None = None
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    d.key: d
+    for d in (
+        Dimension("department", N_("Department"), "text", "department"),
+        Dimension("cost_centre", N_("Cost centre"), "text", "cost_centre"),
+        Dimension("extension", N_("Extension"), "text", "extension", "any_value(user_name)", N_("Name")),
+        Dimension("user_name", N_("Name"), "text", "user_name"),
+        Dimension("site", N_("Site"), "text", "site"),
+        Dimension("gateway", N_("Gateway"), "text", "gateway"),
+        Dimension("nation", N_("Nation"), "text", "nation"),
+        Dimension("area", N_("Area"), "text", "area"),
+        Dimension("destination_type", N_("Destination type"), "text", "destination_type"),
+        Dimension("operator", N_("Operator"), "text", "operator"),
+        # for numbers, the extra column says whether the number is internal (internal numbers are not masked)
+        Dimension("other_number", N_("Number"), "phone", "other_number", "bool_and(direction = 'internal')"),
+        Dimension("direction", N_("Direction"), "text", "direction"),
+        Dimension("hunt_pilot", N_("Hunt pilot"), "text", "hunt_pilot"),
+        Dimension("date", N_("Date"), "date", "cast(timezone($zone, started_at) as date)"),
+        Dimension("hour", N_("Hour"), "int", "hour(timezone($zone, started_at))"),
+        Dimension("weekday", N_("Weekday"), "int", "isodow(timezone($zone, started_at))"),
+        Dimension("month", N_("Month"), "date", "cast(date_trunc('month', timezone($zone, started_at)) as date)"),
+    )
+}
+
+# Trend buckets (local time in the report's zone).
+GRANULARITIES: dict[str, str] = {
+    "hour": "date_trunc('hour', timezone($zone, started_at))",
+    "day": "date_trunc('day', timezone($zone, started_at))",
+    "week": "date_trunc('week', timezone($zone, started_at))",
+    "month": "date_trunc('month', timezone($zone, started_at))",
+}
+GRANULARITY_LABELS = {"hour": N_("Hour"), "day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
+
+# Values the `direction` and `destination_type` columns take, with their labels.
+DIRECTIONS = {
+    "outgoing": N_("Outgoing"),
+    "incoming": N_("Incoming"),
+    "internal": N_("Internal"),
+    "tandem": N_("Transit"),
+}
+DESTINATION_TYPES = {
+    "internal": N_("Internal"),
+    "local": N_("Local"),
+    "national": N_("National"),
+    "mobile": N_("Mobile"),
+    "international": N_("International"),
+    "toll_free": N_("Toll-free"),
+    "premium": N_("Premium rate"),
+    "emergency": N_("Emergency"),
+    "special": N_("Special"),
+    "unknown": N_("Unknown"),
+}
+# Columns whose values are codes shown through a label table.
+VALUE_LABELS = {"direction": DIRECTIONS, "destination_type": DESTINATION_TYPES}

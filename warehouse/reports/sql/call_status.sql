@@ -1,0 +1,30 @@
+-- Call status per group: how many calls were answered, missed (incoming) or not answered (placed).
+-- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $zone, $limit.
+
+with filtered as (
+    select * from {{calls}}
+),
+
+grouped as (
+    select
+        {{g1}} as g1,
+        {{g2}} as g2,
+        {{g1_extra}} as g1_extra,
+        count(*) as calls,
+        count(*) filter (where answered) as answered,
+        count(*) filter (where not answered and missed and leg_role <> 'caller') as missed,
+        count(*) filter (where not answered and not (missed and leg_role <> 'caller')) as not_answered
+    from filtered
+    group by 1, 2
+),
+
+final as (
+    select
+        *,
+        answered / nullif(calls, 0) as answer_rate
+    from grouped
+    order by g1 nulls last, g2 nulls last
+    limit $limit
+)
+
+select * from final

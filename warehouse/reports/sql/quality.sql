@@ -1,0 +1,35 @@
+-- Call quality per group, from the CMR records of the calls: mean opinion score (1-5), jitter and
+-- latency (ms), packet loss (%), and how many calls were poor (MOS under 3.5 or loss over 1 %).
+-- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $zone, $limit.
+
+with measured as (
+    select * from {{calls}}
+    where mos is not null or jitter_ms is not null or packet_loss_pct is not null
+),
+
+grouped as (
+    select
+        {{g1}} as g1,
+        {{g2}} as g2,
+        {{g1_extra}} as g1_extra,
+        count(*) as calls,
+        avg(mos) as avg_mos,
+        min(mos) as min_mos,
+        avg(jitter_ms) as avg_jitter_ms,
+        avg(latency_ms) as avg_latency_ms,
+        avg(packet_loss_pct) as avg_loss_pct,
+        count(*) filter (where mos < 3.5 or packet_loss_pct > 1) as poor
+    from measured
+    group by 1, 2
+),
+
+final as (
+    select
+        *,
+        poor / nullif(calls, 0) as poor_share
+    from grouped
+    order by avg_mos nulls last, calls desc
+    limit $limit
+)
+
+select * from final
