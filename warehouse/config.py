@@ -625,6 +625,13 @@ def load_settings(path: Path | None = None, home: Path | None = None) -> Setting
     elif os.environ.get("RINGLEDGER_CONFIG"):
         raise ConfigError(f"{path}: RINGLEDGER_CONFIG names a file that does not exist")
     data.pop("home", None)
+    # ports may be set from the environment (`ringledger run --portal-port ...` passes them to every process)
+    for section, var in (("portal", "PORTAL"), ("phone_service", "PHONE"), ("dagster", "DAGSTER")):
+        port = os.environ.get(f"RINGLEDGER_{var}_PORT")
+        if port:
+            if not port.isdigit():
+                raise ConfigError(f"RINGLEDGER_{var}_PORT={port!r} is not a port number")
+            data.setdefault(section, {})["port"] = int(port)
     try:
         return Settings(home=home, config_path=path if path.exists() else None, **data)
     except ValidationError as exc:

@@ -35,6 +35,11 @@ def register(sub) -> None:
     )
     p.add_argument("--no-demo", action="store_true", help="do not load the demo company into an empty home")
     p.add_argument("--no-feed", action="store_true", help="do not write new demo calls every minute")
+    p.add_argument("--demo-legs", type=int, default=None, help="size of the demo company's history, in CDR legs")
+    p.add_argument("--demo-days", type=int, default=None, help="days of demo history up to now")
+    p.add_argument("--dagster-port", type=int, help="port of the pipelines' web UI (default from the configuration)")
+    p.add_argument("--portal-port", type=int, help="port of the portal (default from the configuration)")
+    p.add_argument("--phone-port", type=int, help="port of the phone service (default from the configuration)")
     p.set_defaults(func=run)
 
 
@@ -172,11 +177,17 @@ def run(args) -> int:
         from ringledger.demo import load_demo
 
         print(f"Empty data home {home}: loading the demo company (takes a minute)...", flush=True)
-        load_demo(home)
+        sizes = {k: v for k, v in (("legs", args.demo_legs), ("days", args.demo_days)) if v}
+        load_demo(home, **sizes)
         settings = load_settings(path=config_path(home), home=home)
         demo = True
     elif settings.demo:
         demo = True
+    # ports given on the command line reach every process through the environment
+    for name, port in (("DAGSTER", args.dagster_port), ("PORTAL", args.portal_port), ("PHONE", args.phone_port)):
+        if port:
+            os.environ[f"RINGLEDGER_{name}_PORT"] = str(port)
+    settings = load_settings(path=settings.config_path, home=home)
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, RINGLEDGER_HOME=str(home), DAGSTER_HOME=str(dagster_home(settings)))
     if settings.config_path:
@@ -185,6 +196,8 @@ def run(args) -> int:
     logs = home / "logs"
     logs.mkdir(exist_ok=True)
 
+    # create Dagster's storage before its processes start, so they do not race to create it
+    subprocess.run([_bin("dagster"), "instance", "migrate"], env=env, cwd=home, check=True, capture_output=True)
     started: list[Service] = []
     stop = threading.Event()
 
