@@ -208,7 +208,8 @@ def _parse(model: type[BaseModel], data: dict, where: str) -> Any:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"]) or None
-        raise ApiError(400, "invalid_parameter", f"{loc or where}: {err['msg']}", loc) from None
+        message = str(err["msg"]).removeprefix("Value error, ")
+        raise ApiError(400, "invalid_parameter", f"{loc or where}: {message}", loc) from None
 
 
 def _body(model: type[BaseModel], required: bool) -> Any:
