@@ -291,7 +291,6 @@ def outgoing_activity(settings, principal: Principal, *, now: datetime | None = 
         day = first + timedelta(days=i)
         picked = [v for k, v in by_hour.items() if k.date() == day]
         costs = [c for _n, _s, c in picked if c is not None]
-        days.append(
-            Activity(day, sum(n for n, _s, _c in picked), sum(s for _n, s, _c in picked), sum(costs) if costs else None)
-        )
+        cost = sum(costs, Decimal(0)) if costs else None
+        days.append(Activity(day, sum(n for n, _s, _c in picked), sum(s for _n, s, _c in picked), cost))
     return OutgoingActivity(zone, today, currency, hours(today), hours(today - timedelta(days=1)), days)

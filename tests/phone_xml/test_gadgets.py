@@ -205,7 +205,8 @@ def test_an_administrators_lock_cannot_be_undone_from_the_gadget(app, gadget_set
         html = client.get("/gadgets/lock").get_data(as_text=True)
         client.post("/gadgets/lock", data={"action": "unlock", "csrf": csrf_of(html)})
         state = phonelock.lock_state(engine, "6120")
-        assert state.admin_locked and state.locked
+        assert state.admin_locked
+        assert state.locked
     finally:
         phonelock.set_admin_lock(gadget_settings, engine, admin, "6120", False)
 
