@@ -195,7 +195,7 @@ def _chart(principal: Principal) -> dict:
     act = outgoing_activity(settings(), own_scope(principal))
 
     def hour_label(key) -> str:
-        return t.time(time(key.hour, 0))
+        return t.time(time(key.hour, 0), fmt="HH")
 
     def view(buckets, label, title) -> dict:
         calls = sum(b.calls for b in buckets)
@@ -302,7 +302,7 @@ def budget(principal: Principal) -> str:
                 "percent_text": t.percent(s.percent / 100, 0),
                 "left_pct": left_pct,
                 "left_text": t.percent(left_pct / 100, 0),
-                "level": "spent" if s.exhausted else ("warn" if s.percent >= warn_at else "ok"),
+                "level": "level-spent" if s.exhausted else ("level-warn" if s.percent >= warn_at else "level-ok"),
                 "locks_phone": s.budget.lock_on_exhaust,
                 "exhausted": s.exhausted,
                 "locked": locked,
