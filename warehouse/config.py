@@ -374,8 +374,8 @@ class Gadgets(_Section):
     """The Jabber / Webex gadgets: who may frame them, and their session cookie."""
 
     # Origins allowed to show the gadgets inside a frame (CSP frame-ancestors), besides the service
-    # itself. Jabber's custom tabs and the Webex desktop app open the page directly and need none;
-    # Webex in a browser frames embedded apps from its own origin.
+    # itself. Jabber's custom tabs are not framed and need none; Webex frames embedded apps in its
+    # own pages where it shows them inside a frame.
     frame_ancestors: list[str] = Field(default_factory=lambda: ["https://*.webex.com"])
     # SameSite of the session cookie: "Lax" (default) or "Strict"; "None" (for a host that frames
     # the gadgets from another site) takes effect over HTTPS only, where the cookie is also Partitioned.
