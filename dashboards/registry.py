@@ -48,6 +48,7 @@ PAGES: list[PageEntry] = [
     PageEntry("app_pages/dashboard.py", N_("Dashboard"), ":material/dashboard:", "call_analytics"),
     PageEntry("app_pages/reports.py", N_("Interactive reports"), ":material/analytics:", "call_analytics"),
     PageEntry("app_pages/account.py", N_("Language and time zone"), ":material/translate:", "account"),
+    PageEntry("app_pages/api_tokens.py", N_("API tokens"), ":material/key:", "account"),
 ]
 
 LOGIN_PAGE = PageEntry("app_pages/login.py", N_("Log in"), ":material/login:", "account")

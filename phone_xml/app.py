@@ -13,6 +13,9 @@ from warehouse.config import Settings, load_settings
 BLUEPRINTS = [
     "phone_xml.phone:bp",
     "phone_xml.curri:bp",
+    "phone_xml.gadgets:bp",
+    "phone_xml.api:bp",
+    "phone_xml.landing:bp",
 ]
 
 

@@ -15,6 +15,14 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
 
     settings = settings or load_settings()
     app = create_app(settings)
+    proxy = {}
+    if settings.phone_service.trusted_proxy:
+        # HTTPS ends at the proxy: believe what it says of the scheme, host and port it was reached by
+        proxy = {
+            "trusted_proxy": settings.phone_service.trusted_proxy,
+            "trusted_proxy_headers": {"x-forwarded-proto", "x-forwarded-host", "x-forwarded-port"},
+            "clear_untrusted_proxy_headers": True,
+        }
     waitress.serve(
         app,
         host=host or settings.phone_service.address,
@@ -23,6 +31,7 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         ident="Ringledger",
         # CUCM keeps its CURRI connections open between calls; do not drop them too early
         channel_timeout=300,
+        **proxy,
     )
 
 

@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "ringledger.commands.mail",
     "ringledger.commands.demo",
     "ringledger.commands.report",
+    "ringledger.commands.tokens",
 ]
 
 

@@ -44,6 +44,8 @@ PHONE_PIN_LOCKOUT = "phone.pin_lockout"
 BUDGET_ASSIGN = "budget.assign"
 BUDGET_REMOVE = "budget.remove"
 NUMBERS_UNMASKED = "numbers.unmasked"
+API_TOKEN_CREATED = "api_token.created"
+API_TOKEN_REVOKED = "api_token.revoked"
 
 ACTIONS = (
     LOGIN,
@@ -71,6 +73,8 @@ ACTIONS = (
     BUDGET_ASSIGN,
     BUDGET_REMOVE,
     NUMBERS_UNMASKED,
+    API_TOKEN_CREATED,
+    API_TOKEN_REVOKED,
 )
 
 # Column widths of audit_log (0001): longer values are cut, never refused.

@@ -167,6 +167,9 @@ class Portal(Service):
     default_language: str = ""
     # How often Home's last calls refresh themselves, in seconds (0: only with the Refresh button).
     refresh_seconds: int = Field(default=30, ge=0, le=3600)
+    # Base URL people's browsers reach the portal at (the gadgets link to its reports), e.g.
+    # https://acct.example.com; empty: the phone service's host name with the portal's port.
+    public_url: str = ""
 
     @field_validator("default_language")
     @classmethod
@@ -367,6 +370,35 @@ class Ldap(_Section):
         return parts[1].strip() if len(parts) == 2 else self.user_base
 
 
+class Gadgets(_Section):
+    """The Jabber / Webex gadgets: who may frame them, and their session cookie."""
+
+    # Origins allowed to show the gadgets inside a frame (CSP frame-ancestors), besides the service
+    # itself. Jabber's custom tabs are not framed and need none; Webex frames embedded apps in its
+    # own pages where it shows them inside a frame.
+    frame_ancestors: list[str] = Field(default_factory=lambda: ["https://*.webex.com"])
+    # SameSite of the session cookie: "Lax" (default) or "Strict"; "None" (for a host that frames
+    # the gadgets from another site) takes effect over HTTPS only, where the cookie is also Partitioned.
+    cookie_same_site: Literal["Lax", "Strict", "None"] = "Lax"
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _origins(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?", value):
+                raise ValueError(f"{value!r} is not an origin such as https://*.webex.com or https://host:8443")
+        return values
+
+
+class Api(_Section):
+    """The JSON API: personal tokens and how often they may be used."""
+
+    # Days a new token lasts unless its owner chooses otherwise (0: until revoked).
+    token_days: int = Field(default=365, ge=0, le=3650)
+    # Requests per minute one token may make (0: no limit); more get HTTP 429.
+    requests_per_minute: int = Field(default=600, ge=0)
+
+
 class Sessions(_Section):
     """How long a log-in lasts, in minutes, per channel."""
 
@@ -501,6 +533,9 @@ class PhoneService(Service):
     push: bool = False
     push_user: str = ""
     push_password_env: str = "RINGLEDGER_PHONE_PUSH_PASSWORD"
+    # Address of a reverse proxy that terminates HTTPS in front of the service; its X-Forwarded-Proto,
+    # -Host and -Port are then believed (secure cookies, absolute URLs). Empty: no proxy.
+    trusted_proxy: str = ""
 
     @property
     def push_password(self) -> str:
@@ -521,6 +556,8 @@ class Settings(_Section):
     dagster: DagsterService = DagsterService(port=3000)
     privacy: Privacy = Privacy()
     sessions: Sessions = Sessions()
+    gadgets: Gadgets = Gadgets()
+    api: Api = Api()
     login: Login = Login()
     ldap: Ldap = Ldap()
     cucm: Cucm = Cucm()

@@ -4,7 +4,8 @@ Catalogues are Babel/gettext `.po` files under `warehouse/locales/<lang>/LC_MESS
 compiled in memory the first time a language is used (no generated `.mo` files to keep in step).
 Code marks a string for translation with `_("...")` / `gettext("...")` where it is shown, or with
 `N_("...")` where it is defined and translated later (catalogue titles, column labels).
-`python -m warehouse.i18n update` re-extracts the strings of dashboards, phone_xml and warehouse into
+`python -m warehouse.i18n update` re-extracts the strings of dashboards, phone_xml (its Jinja templates
+too) and warehouse into
 `messages.pot` and merges them into every language's `.po` file; `check` lists what is untranslated.
 """
 
@@ -189,7 +190,12 @@ def extract_catalog():
         if not folder.exists():
             continue
         for filename, lineno, message, comments, context in extract_from_dir(
-            folder, method_map=[("**.py", "python")], comment_tags=("i18n:",), strip_comment_tags=True
+            folder,
+            # Python sources, and the Jinja templates of the phone service's pages (gadgets, front page)
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")],
+            options_map={"**/templates/**.html": {"trimmed": "true"}},
+            comment_tags=("i18n:",),
+            strip_comment_tags=True,
         ):
             if "/locales/" in filename or "/migrations/" in filename:
                 continue
