@@ -37,6 +37,15 @@ THEIR_STATUS = {
     "admin": N_("ADMIN LOCK"),
 }
 STRENGTH = {"unlocked": 0, "user": 1, "budget": 2, "admin": 3}
+# The Users page's table columns and their widths in pixels, left to right (fixed, so they stay put).
+USERS_COLUMN_WIDTHS = {
+    "user_id": 150,
+    "first_name": 130,
+    "last_name": 130,
+    "extensions": 110,
+    "status": 170,
+    "admin_lock": 120,
+}
 
 PERIOD_NAMES = {"weekly": N_("Weekly"), "monthly": N_("Monthly")}
 SCOPE_NAMES = {"user": N_("Person"), "department": N_("Department"), "cost_centre": N_("Cost centre")}

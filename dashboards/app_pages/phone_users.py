@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboards.locks import THEIR_STATUS, ask, confirmation, flash, pending, show_flash
+from dashboards.locks import THEIR_STATUS, USERS_COLUMN_WIDTHS, ask, confirmation, flash, pending, show_flash
 from dashboards.session import engine, require_principal, settings
 from warehouse import phonelock
 from warehouse.appdb import utcnow
@@ -97,14 +97,17 @@ else:
         hide_index=True,
         num_rows="fixed",
         disabled=["user_id", "first_name", "last_name", "extensions", "status", "pin", "cucm"],
+        # fixed widths keep the columns where people (and the browser tests) expect them
         column_config={
-            "user_id": st.column_config.TextColumn(_("User name")),
-            "first_name": st.column_config.TextColumn(_("First name")),
-            "last_name": st.column_config.TextColumn(_("Last name")),
-            "extensions": st.column_config.TextColumn(_("Extension")),
-            "status": st.column_config.TextColumn(_("Status")),
+            "user_id": st.column_config.TextColumn(_("User name"), width=USERS_COLUMN_WIDTHS["user_id"]),
+            "first_name": st.column_config.TextColumn(_("First name"), width=USERS_COLUMN_WIDTHS["first_name"]),
+            "last_name": st.column_config.TextColumn(_("Last name"), width=USERS_COLUMN_WIDTHS["last_name"]),
+            "extensions": st.column_config.TextColumn(_("Extension"), width=USERS_COLUMN_WIDTHS["extensions"]),
+            "status": st.column_config.TextColumn(_("Status"), width=USERS_COLUMN_WIDTHS["status"]),
             "admin_lock": st.column_config.CheckboxColumn(
-                _("ADMIN LOCK"), help=_("Locked by an administrator; the user cannot unlock it.")
+                _("ADMIN LOCK"),
+                help=_("Locked by an administrator; the user cannot unlock it."),
+                width=USERS_COLUMN_WIDTHS["admin_lock"],
             ),
             "pin": st.column_config.TextColumn(_("PIN")),
             "cucm": st.column_config.TextColumn(_("On CUCM")),

@@ -10,9 +10,10 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from dashboards import registry
 from tests.lock_data import staff, write_calls
 from warehouse import appdb, auth, budgets, enforcement, phonelock
-from warehouse.access import load_principal
+from warehouse.access import Principal, load_principal
 from warehouse.appdb import audit_log, utcnow
 from warehouse.config import load_settings
 
@@ -53,6 +54,18 @@ def actions(engine) -> list[tuple[str, str, str]]:
 
 def this_period_start(settings):
     return budgets.period_at("monthly", "Europe/Rome", utcnow(), settings.budgets.week_starts_on).starts_at
+
+
+def test_the_menu_offers_each_role_its_budget_and_phone_pages():
+    def titles(role: str) -> dict[str, list[str]]:
+        return {module: [p.title for p in pages] for module, pages in registry.menu(Principal("x", role=role)).items()}
+
+    user = titles("user")
+    assert user["budget_control"] == ["My budgets", "Budget history"]
+    assert user["phone_lock"] == ["My Phone"]
+    assert "administration" not in user
+    assert titles("supervisor")["administration"] == ["Budgets", "Users"]
+    assert titles("administrator")["administration"] == ["Budgets", "Users", "CUCM changes"]
 
 
 # --- My Phone ---------------------------------------------------------------------------------------------
