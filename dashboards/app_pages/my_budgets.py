@@ -7,9 +7,12 @@ from datetime import timedelta
 
 import streamlit as st
 
-from dashboards.locks import PERIOD_NAMES, budget_lock_text, status_text
+from dashboards.locks import STATUS_ICONS, budget_lock_text, status_text
 from dashboards.session import engine, require_principal, settings
 from warehouse import budgets
+from warehouse.i18n import N_
+
+PERIOD_SPANS = {"weekly": N_("Weekly budget, {first} – {last}"), "monthly": N_("Monthly budget, {first} – {last}")}
 
 principal, tr = require_principal()
 _ = tr.gettext
@@ -30,11 +33,7 @@ for status in mine:
     money = lambda value, currency=b.currency: tr.money(value, currency)  # noqa: E731
     with st.container(border=True, key=f"budget_{b.id}"):
         st.subheader(status.name)
-        st.caption(
-            _("{period} budget, {first} – {last}").format(
-                period=_(PERIOD_NAMES[b.period]), first=tr.date(status.first_day), last=tr.date(status.until)
-            )
-        )
+        st.caption(_(PERIOD_SPANS[b.period]).format(first=tr.date(status.first_day), last=tr.date(status.until)))
         cols = st.columns(4)
         cols[0].metric(_("Budget"), money(status.allowance))
         cols[1].metric(_("Spent"), money(status.spent))
@@ -68,5 +67,5 @@ for status in mine:
         for ext, state in status.phones.items():
             line = status_text(tr, state.status)
             if state.status == "budget":
-                line = f"{line}: {budget_lock_text(tr, state, by_id, zone)}"
+                line = f"{STATUS_ICONS['budget']} {budget_lock_text(tr, state, by_id, zone)}"
             st.markdown(_("Phone {extension}").format(extension=ext) + f" — {line}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboards.locks import budget_lock_text, flash, show_flash, status_text, strongest
+from dashboards.locks import STATUS_ICONS, budget_lock_text, flash, show_flash, status_text, strongest
 from dashboards.session import engine, require_principal, settings
 from warehouse import budgets, enforcement, phonelock
 
@@ -69,7 +69,7 @@ with st.container(border=True, key="my_phone_state"):
     for ext, state in states.items():
         line = status_text(tr, state.status)
         if state.status == "budget":
-            line = f"{line}: {budget_lock_text(tr, state, mine, zone)}"
+            line = f"{STATUS_ICONS['budget']} {budget_lock_text(tr, state, mine, zone)}"
         st.markdown(_("Extension {extension}").format(extension=ext) + f" — {line}")
     if locked:
         st.caption(_("Locked: no outgoing calls outside the company. Emergency numbers always work."))

@@ -104,8 +104,8 @@ def log_out(page) -> None:
 
 def open_page(page, title: str) -> None:
     """Open a page from the menu and wait until it is drawn."""
-    page.get_by_role("link", name=title).click()
-    page.get_by_role("heading", name=title).wait_for()
+    page.get_by_role("link", name=title, exact=True).click()
+    page.get_by_role("heading", name=title, exact=True).wait_for()
     settle(page)
 
 

@@ -12,10 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import registry
 from tests.lock_data import staff, write_calls
-from warehouse import appdb, auth, budgets, enforcement, phonelock
+from warehouse import appdb, auth, budgets, enforcement, phonelock, preferences
 from warehouse.access import Principal, load_principal
 from warehouse.appdb import audit_log, utcnow
 from warehouse.config import load_settings
+from warehouse.i18n import translator
 
 PAGES = Path(__file__).resolve().parents[2] / "dashboards" / "app_pages"
 CONFIG = '[company]\ncurrency = "EUR"\ntime_zone = "Europe/Rome"\n[budgets]\nlate_cdr_minutes = 0\n'
@@ -26,8 +27,15 @@ def company(home):
     """Anna, Bruno (Sales, 2001/2002), Carla (Support), Maria (their supervisor), root (administrator)."""
     (home / "ringledger.toml").write_text(CONFIG)
     settings = load_settings()
-    staff(settings)
+    english_staff(settings)
     return settings
+
+
+def english_staff(settings) -> None:
+    """The test company, everyone reading English (the tests compare English texts)."""
+    engine = staff(settings)
+    for person in ("bruno", "carla", "maria"):
+        preferences.set_preferences(engine, person, language="en")
 
 
 def page(settings, name: str, user_id: str) -> AppTest:
@@ -405,7 +413,7 @@ def axl_company(home, cucm_double, monkeypatch):
         'blocking_css = "CSS_LOCKED"\nline_partition = "PT_LINES"\nretry_base_seconds = 300\n'
     )
     settings = load_settings()
-    staff(settings)
+    english_staff(settings)
     return settings
 
 
@@ -434,3 +442,30 @@ def test_cucm_changes_in_record_mode_has_nothing_pending(company):
     at = page(company, "cucm_changes.py", "root")
     assert "sends nothing to CUCM" in at.info[0].value
     assert at.success[0].value == "Every lock change is in effect on CUCM."
+
+
+@pytest.mark.parametrize("language", ["de", "fr", "es", "ar", "pl", "it"])
+def test_every_budget_and_phone_page_draws_in_every_language(company, language):
+    engine = appdb.open_db(company)
+    root = load_principal(engine, "root")
+    budgets.assign_budget(company, engine, root, "user", "anna", "monthly", "5", carry_over=True)
+    budgets.assign_budget(company, engine, root, "department", "Sales", "weekly", "50")
+    write_calls(
+        company, [{"extension": "2001", "started_at": this_period_start(company) + timedelta(seconds=1), "cost": "6"}]
+    )
+    budgets.evaluate(company, engine)
+    phonelock.set_admin_lock(company, engine, root, "2002", True, "test")
+    for person in ("anna", "root"):
+        preferences.set_preferences(engine, person, language=language)
+    tr = translator(language)
+    for name, person, title in [
+        ("my_phone.py", "anna", "My Phone"),
+        ("my_budgets.py", "anna", "My budgets"),
+        ("budget_history.py", "anna", "Budget history"),
+        ("budget_admin.py", "root", "Budgets"),
+        ("phone_users.py", "root", "Users"),
+        ("cucm_changes.py", "root", "CUCM changes"),
+    ]:
+        at = page(company, name, person)
+        assert at.title[0].value == tr.gettext(title)
+        assert "ADMIN LOCK" not in texts(at)  # every status is in the reader's language
