@@ -128,8 +128,12 @@ else:
             if not row.extensions:
                 flash("warning", _("{user} has no extension to lock.").format(user=uid))
                 continue
-            for ext in row.extensions:
-                phonelock.set_admin_lock(s, eng, principal, ext, flag, reason if flag else "")
+            try:
+                for ext in row.extensions:
+                    phonelock.set_admin_lock(s, eng, principal, ext, flag, reason if flag else "")
+            except PermissionError as exc:
+                flash("error", _("That was refused: {reason}").format(reason=exc))
+                continue
             done.append(uid)
         st.session_state.pop("users_reason", None)
         fresh_table()
