@@ -47,6 +47,20 @@ PAGES: list[PageEntry] = [
     PageEntry("app_pages/home.py", N_("Home"), ":material/home:", "call_analytics", default=True),
     PageEntry("app_pages/dashboard.py", N_("Dashboard"), ":material/dashboard:", "call_analytics"),
     PageEntry("app_pages/reports.py", N_("Interactive reports"), ":material/analytics:", "call_analytics"),
+    PageEntry("app_pages/my_budgets.py", N_("My budgets"), ":material/savings:", "budget_control"),
+    PageEntry("app_pages/budget_history.py", N_("Budget history"), ":material/history:", "budget_control"),
+    PageEntry("app_pages/my_phone.py", N_("My Phone"), ":material/phone_locked:", "phone_lock"),
+    PageEntry(
+        "app_pages/budget_admin.py",
+        N_("Budgets"),
+        ":material/account_balance_wallet:",
+        "administration",
+        roles=MANAGERS,
+    ),
+    PageEntry("app_pages/phone_users.py", N_("Users"), ":material/group:", "administration", roles=MANAGERS),
+    PageEntry(
+        "app_pages/cucm_changes.py", N_("CUCM changes"), ":material/sync_problem:", "administration", roles=ADMINS
+    ),
     PageEntry("app_pages/account.py", N_("Language and time zone"), ":material/translate:", "account"),
     PageEntry("app_pages/api_tokens.py", N_("API tokens"), ":material/key:", "account"),
 ]

@@ -41,6 +41,7 @@ PHONE_ADMIN_UNLOCK = "phone.admin_unlock"
 PHONE_PIN_SET = "phone.pin_set"
 PHONE_PIN_RESET = "phone.pin_reset"
 PHONE_PIN_LOCKOUT = "phone.pin_lockout"
+PHONE_CUCM_RETRY = "phone.cucm_retry"  # an administrator asked to retry pending CUCM changes now
 BUDGET_ASSIGN = "budget.assign"
 BUDGET_REMOVE = "budget.remove"
 NUMBERS_UNMASKED = "numbers.unmasked"
@@ -70,6 +71,7 @@ ACTIONS = (
     PHONE_PIN_SET,
     PHONE_PIN_RESET,
     PHONE_PIN_LOCKOUT,
+    PHONE_CUCM_RETRY,
     BUDGET_ASSIGN,
     BUDGET_REMOVE,
     NUMBERS_UNMASKED,

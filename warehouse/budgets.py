@@ -274,29 +274,37 @@ def _require_admin(actor: Principal) -> None:
         raise PermissionError(f"{actor.user_id} may not assign budgets (administrators only)")
 
 
+class BudgetInputError(ValueError):
+    """A budget cannot be assigned as asked; `field` names the input at fault (for forms)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
 def _validate(
     settings, scope: str, period: str, amount, currency: str, thresholds, zone: str
 ) -> tuple[Decimal, str, str]:
     if scope not in SCOPES:
-        raise ValueError(f"budget scope {scope!r} is not one of {', '.join(SCOPES)}")
+        raise BudgetInputError("scope", f"budget scope {scope!r} is not one of {', '.join(SCOPES)}")
     if period not in PERIODS:
-        raise ValueError(f"budget period {period!r} is not one of {', '.join(PERIODS)}")
+        raise BudgetInputError("period", f"budget period {period!r} is not one of {', '.join(PERIODS)}")
     try:
-        value = Decimal(str(amount))
+        value = Decimal(str(amount).strip())
     except (InvalidOperation, ValueError):
-        raise ValueError(f"budget amount {amount!r} is not a number") from None
+        raise BudgetInputError("amount", f"budget amount {amount!r} is not a number") from None
     if not value.is_finite() or value <= 0:
-        raise ValueError(f"budget amount {amount!r} must be more than zero")
+        raise BudgetInputError("amount", f"budget amount {amount!r} must be more than zero")
     code = (currency or "").upper()
     if len(code) != 3 or not code.isalpha():
-        raise ValueError(f"currency {currency!r} must be a 3-letter ISO code such as EUR")
+        raise BudgetInputError("currency", f"currency {currency!r} must be a 3-letter ISO code such as EUR")
     for t in thresholds:
         if not isinstance(t, int) or not 1 <= t <= 1000:
-            raise ValueError(f"threshold {t!r} must be a whole percentage between 1 and 1000")
+            raise BudgetInputError("thresholds", f"threshold {t!r} must be a whole percentage between 1 and 1000")
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {zone!r}") from None
+        raise BudgetInputError("time_zone", f"unknown time zone {zone!r}") from None
     return value, code, zone
 
 
@@ -321,10 +329,12 @@ def assign_budget(
     now = utcnow()
     limits = sorted(set(thresholds if thresholds is not None else settings.budgets.thresholds))
     with engine.begin() as conn:
+        if scope not in SCOPES:
+            raise BudgetInputError("scope", f"budget scope {scope!r} is not one of {', '.join(SCOPES)}")
         if not _members(conn, scope, subject) and scope == "user":
-            raise ValueError(f"no active user {subject!r} in the directory")
+            raise BudgetInputError("subject", f"no active user {subject!r} in the directory")
         if scope != "user" and not _members(conn, scope, subject):
-            raise ValueError(f"no active user belongs to {scope.replace('_', ' ')} {subject!r}")
+            raise BudgetInputError("subject", f"no active user belongs to {scope.replace('_', ' ')} {subject!r}")
         zone = time_zone or default_zone(settings, conn, scope, subject)
         value, code, zone = _validate(
             settings, scope, period, amount, currency or settings.company.currency, limits, zone
@@ -414,6 +424,22 @@ def budgets(engine: Engine, active: bool | None = True) -> list[Budget]:
         q = q.where(budget.c.active.is_(active))
     with engine.connect() as conn:
         return [_budget(r) for r in conn.execute(q)]
+
+
+def budget_subjects(engine: Engine, scope: str) -> list[tuple[str, str]]:
+    """Who may get a budget of a scope: (subject, label) of active people, departments or cost centres."""
+    u = users
+    with engine.connect() as conn:
+        if scope == "user":
+            rows = conn.execute(sa.select(u.c.id, u.c.display_name).where(u.c.active.is_(True)).order_by(u.c.id)).all()
+            return [(r.id, f"{r.id} ({r.display_name})" if r.display_name else r.id) for r in rows]
+        if scope not in SCOPES:
+            raise ValueError(f"budget scope {scope!r} is not one of {', '.join(SCOPES)}")
+        column = u.c.department if scope == "department" else u.c.cost_centre
+        values = conn.execute(
+            sa.select(column).distinct().where(u.c.active.is_(True), column.is_not(None), column != "").order_by(column)
+        ).scalars()
+        return [(v, v) for v in values]
 
 
 # --- spend ---------------------------------------------------------------------------------------------

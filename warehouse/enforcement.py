@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from warehouse.appdb import UtcDateTime, metadata, utcnow
+from warehouse.audit import PHONE_CUCM_RETRY, audit
 from warehouse.axl import AxlClient, AxlError
 from warehouse.axl import client as axl_client
 
@@ -154,6 +155,21 @@ def retry_due(settings, engine: Engine, now: datetime | None = None) -> dict[str
     if due:
         _drive(settings, engine, due)
     return states(engine, due)
+
+
+def retry_now(settings, engine: Engine, actor: str, extensions: list[str] | None = None) -> dict[str, Enforcement]:
+    """Try the pending CUCM changes again at once, whatever their backoff says (the admin page's button)."""
+    es = enforcement_state
+    q = sa.select(es.c.extension).where(sa.or_(es.c.applied.is_(None), es.c.applied != es.c.intended))
+    if extensions is not None:
+        q = q.where(es.c.extension.in_(extensions))
+    with engine.connect() as conn:
+        pending = list(conn.execute(q.order_by(es.c.extension)).scalars())
+    if not pending:
+        return {}
+    audit(engine, actor, PHONE_CUCM_RETRY, ", ".join(pending)[:255])
+    _drive(settings, engine, pending)
+    return states(engine, pending)
 
 
 def due_count(engine: Engine, now: datetime | None = None) -> int:

@@ -147,7 +147,11 @@ def test_arabic_pages_are_translated(ravello):
 
 @pytest.mark.parametrize(
     ("role", "modules"),
-    [("user", ["call_analytics", "account"]), ("administrator", ["call_analytics", "account"])],
+    [
+        ("user", ["call_analytics", "budget_control", "phone_lock", "account"]),
+        ("supervisor", ["call_analytics", "budget_control", "phone_lock", "administration", "account"]),
+        ("administrator", ["call_analytics", "budget_control", "phone_lock", "administration", "account"]),
+    ],
 )
 def test_the_menu_lists_the_modules_a_person_may_use(role, modules):
     assert list(registry.menu(Principal("x", role=role))) == modules
@@ -160,6 +164,8 @@ def test_a_registered_page_brings_its_module_into_the_menu():
     )
     saved = list(registry.PAGES)
     try:
+        registry.PAGES[:] = [p for p in registry.PAGES if p.module != "budget_control"]
+        assert "budget_control" not in registry.menu(Principal("x"))
         registry.register_page(entry)
         registry.register_page(admin_only)
         assert [p.title for p in registry.menu(Principal("x"))["budget_control"]] == ["My budgets"]

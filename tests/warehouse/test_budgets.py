@@ -254,20 +254,35 @@ def test_my_budgets_and_history_show_only_what_the_person_may_see(home):
 
 
 @pytest.mark.parametrize(
-    ("args", "problem"),
+    ("args", "options", "field", "problem"),
     [
-        (("user", "nobody", "monthly", "10"), "no active user"),
-        (("department", "Nowhere", "monthly", "10"), "no active user belongs"),
-        (("user", "anna", "daily", "10"), "period"),
-        (("user", "anna", "monthly", "0"), "more than zero"),
-        (("user", "anna", "monthly", "ten"), "not a number"),
+        (("user", "nobody", "monthly", "10"), {}, "subject", "no active user"),
+        (("department", "Nowhere", "monthly", "10"), {}, "subject", "no active user belongs"),
+        (("team", "Sales", "monthly", "10"), {}, "scope", "scope"),
+        (("user", "anna", "daily", "10"), {}, "period", "period"),
+        (("user", "anna", "monthly", "0"), {}, "amount", "more than zero"),
+        (("user", "anna", "monthly", "ten"), {}, "amount", "not a number"),
+        (("user", "anna", "monthly", "10"), {"currency": "EU"}, "currency", "3-letter"),
+        (("user", "anna", "monthly", "10"), {"thresholds": [0, 100]}, "thresholds", "whole percentage"),
+        (("user", "anna", "monthly", "10"), {"time_zone": "Mars/Olympus"}, "time_zone", "unknown time zone"),
     ],
 )
-def test_budget_assignment_refuses_bad_input(home, args, problem):
+def test_budget_assignment_refuses_bad_input_naming_the_field(home, args, options, field, problem):
     settings = configure(home)
     engine = staff(settings)
-    with pytest.raises(ValueError, match=problem):
-        budgets.assign_budget(settings, engine, admin(engine), *args)
+    with pytest.raises(budgets.BudgetInputError, match=problem) as refused:
+        budgets.assign_budget(settings, engine, admin(engine), *args, **options)
+    assert refused.value.field == field
+    assert isinstance(refused.value, ValueError)
     with pytest.raises(PermissionError):
         budgets.assign_budget(settings, engine, load_principal(engine, "anna"), "user", "anna", "monthly", "10")
     assert budgets.budgets(engine) == []
+
+
+def test_budget_subjects_are_the_active_people_departments_and_cost_centres(home):
+    engine = staff(configure(home))
+    assert budgets.budget_subjects(engine, "user")[0] == ("anna", "anna (Anna Berg)")
+    assert [v for v, _ in budgets.budget_subjects(engine, "department")] == ["IT", "Management", "Sales", "Support"]
+    assert [v for v, _ in budgets.budget_subjects(engine, "cost_centre")] == ["CC-100", "CC-200", "CC-900"]
+    with pytest.raises(ValueError, match="scope"):
+        budgets.budget_subjects(engine, "team")

@@ -13,6 +13,7 @@ from tests.lock_data import staff, write_calls
 from warehouse import axl, budgets, enforcement, phonelock
 from warehouse.access import load_principal
 from warehouse.appdb import utcnow
+from warehouse.audit import query_audit
 from warehouse.config import load_settings
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -88,6 +89,20 @@ def test_a_failed_cucm_call_keeps_the_intended_state_and_is_retried(axl_settings
     assert enforcement.states(engine)["2002"].in_effect
     assert enforcement.problems(engine) == []
     assert cucm_double.lines()["2002"] == "CSS_LOCKED"
+
+
+def test_retry_now_ignores_the_backoff_and_is_audited(axl_settings, cucm_double):
+    engine = staff(axl_settings)
+    cucm_double.fail_next(1)
+    phonelock.set_admin_lock(axl_settings, engine, load_principal(engine, "root"), "2002", True)
+    assert enforcement.retry_due(axl_settings, engine) == {}  # backing off for 30 s
+    outcome = enforcement.retry_now(axl_settings, engine, "root")
+    assert list(outcome) == ["2002"]
+    assert outcome["2002"].in_effect
+    assert cucm_double.lines()["2002"] == "CSS_LOCKED"
+    assert enforcement.retry_now(axl_settings, engine, "root") == {}  # nothing left to retry
+    entries = [(e.actor, e.action, e.target) for e in query_audit(engine, action="phone.cucm_retry").entries]
+    assert entries == [("root", "phone.cucm_retry", "2002")]
 
 
 def test_soap_faults_and_wrong_credentials_are_errors_with_their_text(axl_settings, cucm_double):
