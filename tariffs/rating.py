@@ -335,6 +335,8 @@ def explain(con: duckdb.DuckDBPyConnection, reg: Registered, unit_id: int) -> Ex
     ex.minimum_charge = minimum
     ex.max_cost = max_cost
     ex.rounding_decimals, ex.rounding_method = int(decimals), method
+    if cost is not None:
+        ex.cost = cost.quantize(Decimal(1).scaleb(-int(decimals)))
     steps = con.execute(
         "SELECT k, start_s, end_s, inc_s, price, per_s, price_e8, mult FROM t_steps WHERE rate_id = ? ORDER BY k",
         [rate_id],

@@ -345,7 +345,7 @@ SELECT
         WHEN key_id IS NULL
             THEN 'unrated: no rate for ' || coalesce('+' || digits, nation || ' ' || dtype, dtype) || ' in ' || plan_version
         WHEN rate_id IS NULL AND band IS NULL
-            THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no band at this time'
+            THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no rate at this time (none of its bands covers it)'
         WHEN rate_id IS NULL
             THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no rate for band ' || band
         WHEN missing
