@@ -301,8 +301,10 @@ def run_explain(args) -> int:
     for row, ex in results:
         print(
             f"leg {row['leg_id']}: extension {row['extension']}, {row['direction']} {row['other_number']}, "
-            f"{row['duration_s']} s; stored as cost {row['cost']} {settings.company.currency}"
+            f"{row['duration_s']} s"
         )
+        cost = "none" if row["cost"] is None else f"{row['cost']} {settings.company.currency}"
+        print(f"  this row: {cost}; {row['rate_ref']}")
         for line in ex.lines():
             print(f"  {line}")
     return 0

@@ -41,12 +41,16 @@ def test_the_asterisell_deck_imports_with_its_decimal_comma():
 @pytest.mark.parametrize(
     ("text", "expect"),
     [
-        ("prefix;destination;rate;effective date\n39;Italy;0,0121;2025-01-01\n39;Italy;0,0150;2025-07-01\n",
-         {"rows": 2, "delimiter": ";", "comma": True}),
+        (
+            "prefix;destination;rate;effective date\n39;Italy;0,0121;2025-01-01\n39;Italy;0,0150;2025-07-01\n",
+            {"rows": 2, "delimiter": ";", "comma": True},
+        ),
         ("39\tItaly\t0.0121\n393\tItaly mobile\t0.0500\n", {"rows": 2, "delimiter": "\t", "header": False}),
         ("Italy|39|0.0121\nItaly mobile|393|0.05\n", {"rows": 2, "delimiter": "|", "header": False}),
-        ("Code,Destination,Connect Cost,Cost / Min (USD),Increment\n1,United States,0,0.01,6\n",
-         {"rows": 1, "currency": "USD", "ignored": ["Connect Cost", "Increment"]}),
+        (
+            "Code,Destination,Connect Cost,Cost / Min (USD),Increment\n1,United States,0,0.01,6\n",
+            {"rows": 1, "currency": "USD", "ignored": ["Connect Cost", "Increment"]},
+        ),
     ],
 )
 def test_deck_dialects(tmp_path, text, expect):
@@ -87,14 +91,24 @@ def test_deck_errors_name_file_line_and_field(tmp_path, text, line, field, probl
     with pytest.raises(TariffError) as err:
         deck(path)
     assert (err.value.file, err.value.line, err.value.field) == (str(path), line, field)
-    assert problem in str(err.value) and str(err.value).startswith(f"{path}, line {line}")
+    assert problem in str(err.value)
+    assert str(err.value).startswith(f"{path}, line {line}")
 
 
 def rate_digits(plan, digits: str, at: datetime, seconds: int) -> dict:
     """Rate raw digits (CGRateS tutorial destinations are not E.164) with the engine directly."""
     rows = pa.table(
-        {"unit_id": [1], "plan": [plan.name], "gateway": [None], "digits": [digits], "nation": ["XX"],
-         "dtype": ["national"], "direction": ["out"], "t0": [at], "duration_s": [seconds]},
+        {
+            "unit_id": [1],
+            "plan": [plan.name],
+            "gateway": [None],
+            "digits": [digits],
+            "nation": ["XX"],
+            "dtype": ["national"],
+            "direction": ["out"],
+            "t0": [at],
+            "duration_s": [seconds],
+        },
         schema=RATE_IN_SCHEMA,
     )
     con = duckdb.connect()
@@ -154,10 +168,21 @@ def test_cgrates_max_cost_free_strategy_caps_too():
 @pytest.mark.parametrize(
     ("file", "replace", "line", "field", "problem"),
     [
-        ("DestinationRates.csv", ("DST_1002,RT_20CNT", "DST_NOPE,RT_20CNT"), 2, "DestinationId", "not in Destinations.csv"),
+        (
+            "DestinationRates.csv",
+            ("DST_1002,RT_20CNT", "DST_NOPE,RT_20CNT"),
+            2,
+            "DestinationId",
+            "not in Destinations.csv",
+        ),
         ("Rates.csv", ("RT_20CNT,0.4,0.2,60s", "RT_20CNT,0.4,0.2,60x"), 5, "RateUnit", "not a duration"),
-        ("RatingPlans.csv", ("RP_RETAIL1,DR_FS_40CNT,PEAK", "RP_RETAIL1,DR_FS_40CNT,LUNCH"), 2, "TimingTag",
-         "not in Timings.csv"),
+        (
+            "RatingPlans.csv",
+            ("RP_RETAIL1,DR_FS_40CNT,PEAK", "RP_RETAIL1,DR_FS_40CNT,LUNCH"),
+            2,
+            "TimingTag",
+            "not in Timings.csv",
+        ),
         ("Timings.csv", ("1;2;3;4;5,08:00:00", "1;2;3;4;9,08:00:00"), 2, "WeekDays", "must be 0..7"),
     ],
 )
@@ -185,16 +210,33 @@ OWN_ERRORS = [
     ("prefix,price\n39,0.1\n", {"currency": "euro"}, "plan.toml", None, "currency", "ISO 4217"),
     ("prefix,price\n39,0.1\n", {"colour": "red"}, "plan.toml", None, "colour", "unknown setting"),
     ("prefix,price\n39,0.1\n", {"band_mode": "whole"}, "plan.toml", None, "band_mode", "start or split"),
-    ("prefix,price\n39,0.1\n", {"bands": [{"name": "x", "days": ["funday"]}]}, "plan.toml", None, "bands[1].days",
-     "not a day"),
-    ("prefix,price\n39,0.1\n", {"versions": [{"id": "a", "valid_from": "2025-01-01", "valid_to": "2025-09-01"},
-                                              {"id": "b", "valid_from": "2025-06-01"}]},
-     "plan.toml", None, "valid_to", "overlaps"),
+    (
+        "prefix,price\n39,0.1\n",
+        {"bands": [{"name": "x", "days": ["funday"]}]},
+        "plan.toml",
+        None,
+        "bands[1].days",
+        "not a day",
+    ),
+    (
+        "prefix,price\n39,0.1\n",
+        {
+            "versions": [
+                {"id": "a", "valid_from": "2025-01-01", "valid_to": "2025-09-01"},
+                {"id": "b", "valid_from": "2025-06-01"},
+            ]
+        },
+        "plan.toml",
+        None,
+        "valid_to",
+        "overlaps",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rates", "settings", "file", "line", "field", "problem"), OWN_ERRORS,
-                         ids=[e[5] for e in OWN_ERRORS])
+@pytest.mark.parametrize(
+    ("rates", "settings", "file", "line", "field", "problem"), OWN_ERRORS, ids=[e[5] for e in OWN_ERRORS]
+)
 def test_own_format_errors_name_file_line_and_field(make_plan, rates, settings, file, line, field, problem):
     with pytest.raises(TariffError) as err:
         make_plan(rates, **settings)
@@ -217,7 +259,9 @@ def test_every_plan_writes_and_reads_back_the_same(tmp_path, source):
         again = read_plan(target)
         assert detect_format(target) == "own"
         assert [v.digest() for v in again.versions] == [v.digest() for v in plan.versions]
-        assert [(v.valid_from, v.valid_to) for v in again.versions] == [(v.valid_from, v.valid_to) for v in plan.versions]
+        assert [(v.valid_from, v.valid_to) for v in again.versions] == [
+            (v.valid_from, v.valid_to) for v in plan.versions
+        ]
 
 
 def test_formats_are_detected():

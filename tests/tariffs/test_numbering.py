@@ -8,11 +8,14 @@ from tariffs.numbering import classify, classify_many, clean, numbering_plan
 
 # every site's ranges are internal everywhere in the cluster (as warehouse.rating builds them)
 RANGES = ["2000-2999", "4000-4999", "6000-6999"]
-MILANO = numbering_plan("IT", ["0"], internal_ranges=RANGES, emergency_numbers=["0112"], areas=["Milano"], language="it")
+MILANO = numbering_plan(
+    "IT", ["0"], internal_ranges=RANGES, emergency_numbers=["0112"], areas=["Milano"], language="it"
+)
 BERLIN = numbering_plan("DE", ["0"], areas=["Berlin"])
 NEW_YORK = numbering_plan("US", ["9"], internal_ranges=["6000-6999"], emergency_numbers=["9911"], areas=["New York"])
-LONDON = numbering_plan("GB", ["9"], internal_ranges=["4000-4999"], emergency_numbers=["9999", "9112"],
-                        areas=["London"])
+LONDON = numbering_plan(
+    "GB", ["9"], internal_ranges=["4000-4999"], emergency_numbers=["9999", "9112"], areas=["London"]
+)
 
 # (site, dialled, e164, nation, destination_type)
 TRAPS = [
@@ -55,7 +58,9 @@ TRAPS = [
 ]
 
 
-@pytest.mark.parametrize(("site", "dialled", "e164", "nation", "kind"), TRAPS, ids=[f"{t[0].country}:{t[1]}" for t in TRAPS])
+@pytest.mark.parametrize(
+    ("site", "dialled", "e164", "nation", "kind"), TRAPS, ids=[f"{t[0].country}:{t[1]}" for t in TRAPS]
+)
 def test_dialled_digits(site, dialled, e164, nation, kind):
     c = classify(site, dialled)
     assert (c.e164, c.nation, c.destination_type) == (e164, nation, kind)
@@ -63,9 +68,11 @@ def test_dialled_digits(site, dialled, e164, nation, kind):
 
 def test_area_and_operator():
     fixed = classify(MILANO, "00612345678")
-    assert fixed.area == "Rome" and fixed.operator is None
+    assert fixed.area == "Rome"
+    assert fixed.operator is None
     mobile = classify(MILANO, "03351234567")
-    assert mobile.area is None and mobile.operator == "TIM"
+    assert mobile.area is None
+    assert mobile.operator == "TIM"
     # the geocoder names only a country for some ranges: that is no area
     assert classify(MILANO, "+390573123456").area is None
     assert classify(NEW_YORK, "912125551234").area == "New York, NY"

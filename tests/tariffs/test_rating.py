@@ -13,46 +13,184 @@ MOBILE = "+393351234567"
 
 # (case, rates.csv, plan.toml settings, number, local time, seconds, cost, billed seconds)
 CASES = [
-    ("60/60 one second is a minute", "prefix,price,first_block,increment\n39,0.10,60,60\n", {}, MILAN,
-     "2025-06-04T10:00", 1, "0.1", 60),
-    ("60/60 exactly a minute", "prefix,price,first_block,increment\n39,0.10,60,60\n", {}, MILAN,
-     "2025-06-04T10:00", 60, "0.1", 60),
-    ("60/60 a started second minute", "prefix,price,first_block,increment\n39,0.10,60,60\n", {}, MILAN,
-     "2025-06-04T10:00", 61, "0.2", 120),
-    ("unanswered costs nothing", "prefix,price,first_block,increment,connect_fee\n39,0.10,60,60,0.05\n", {}, MILAN,
-     "2025-06-04T10:00", 0, "0", 0),
-    ("30/6 short call billed 30 s", "prefix,price,first_block,increment\n39,0.06,30,6\n", {}, MILAN,
-     "2025-06-04T10:00", 10, "0.03", 30),
-    ("30/6 31 s billed 36 s", "prefix,price,first_block,increment\n39,0.06,30,6\n", {}, MILAN,
-     "2025-06-04T10:00", 31, "0.036", 36),
-    ("1/1 per second", "prefix,price,first_block,increment\n39,0.06,1,1\n", {}, MILAN,
-     "2025-06-04T10:00", 61, "0.061", 61),
-    ("first block 60 then per second", "prefix,price,first_block,increment\n39,0.06,60,1\n", {}, MILAN,
-     "2025-06-04T10:00", 75, "0.075", 75),
-    ("minimum charge lifts a short call", "prefix,price,first_block,increment,minimum_charge\n39,0.01,60,1,0.05\n",
-     {}, MILAN, "2025-06-04T10:00", 10, "0.05", 60),
-    ("minimum charge below the usage", "prefix,price,first_block,increment,minimum_charge\n39,0.01,60,1,0.05\n",
-     {}, MILAN, "2025-06-04T10:00", 400, "0.0667", 400),
-    ("connect fee once", "prefix,price,first_block,increment,connect_fee\n39,0.12,30,6,0.05\n", {}, MILAN,
-     "2025-06-04T10:00", 61, "0.182", 66),
-    ("maximum cost caps a long call", "prefix,price,first_block,increment,max_cost\n39,1.0,60,60,2.5\n", {}, MILAN,
-     "2025-06-04T10:00", 600, "2.5", 600),
-    ("maximum cost above the usage", "prefix,price,first_block,increment,max_cost\n39,1.0,60,60,2.5\n", {}, MILAN,
-     "2025-06-04T10:00", 60, "1", 60),
-    ("stepped rate (GroupIntervalStart)",
-     "prefix,price,first_block,increment,connect_fee,steps\n39,0.1,60,60,0.2,60:0.05:1\n", {}, MILAN,
-     "2025-06-04T10:00", 90, "0.325", 90),
-    ("free seconds: a short call is free", "prefix,price,first_block,increment,connect_fee,free_seconds\n"
-     "39,0.6,1,1,0.1,5\n", {}, MILAN, "2025-06-04T10:00", 4, "0", 0),
-    ("free seconds are not billed", "prefix,price,first_block,increment,free_seconds\n39,0.6,1,1,5\n", {}, MILAN,
-     "2025-06-04T10:00", 65, "0.6", 60),
-    ("price per other unit", "prefix,price,per,first_block,increment\n39,0.01,1,1,1\n", {}, MILAN,
-     "2025-06-04T10:00", 61, "0.61", 61),
+    (
+        "60/60 one second is a minute",
+        "prefix,price,first_block,increment\n39,0.10,60,60\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        1,
+        "0.1",
+        60,
+    ),
+    (
+        "60/60 exactly a minute",
+        "prefix,price,first_block,increment\n39,0.10,60,60\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        60,
+        "0.1",
+        60,
+    ),
+    (
+        "60/60 a started second minute",
+        "prefix,price,first_block,increment\n39,0.10,60,60\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        61,
+        "0.2",
+        120,
+    ),
+    (
+        "unanswered costs nothing",
+        "prefix,price,first_block,increment,connect_fee\n39,0.10,60,60,0.05\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        0,
+        "0",
+        0,
+    ),
+    (
+        "30/6 short call billed 30 s",
+        "prefix,price,first_block,increment\n39,0.06,30,6\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        10,
+        "0.03",
+        30,
+    ),
+    (
+        "30/6 31 s billed 36 s",
+        "prefix,price,first_block,increment\n39,0.06,30,6\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        31,
+        "0.036",
+        36,
+    ),
+    (
+        "1/1 per second",
+        "prefix,price,first_block,increment\n39,0.06,1,1\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        61,
+        "0.061",
+        61,
+    ),
+    (
+        "first block 60 then per second",
+        "prefix,price,first_block,increment\n39,0.06,60,1\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        75,
+        "0.075",
+        75,
+    ),
+    (
+        "minimum charge lifts a short call",
+        "prefix,price,first_block,increment,minimum_charge\n39,0.01,60,1,0.05\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        10,
+        "0.05",
+        60,
+    ),
+    (
+        "minimum charge below the usage",
+        "prefix,price,first_block,increment,minimum_charge\n39,0.01,60,1,0.05\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        400,
+        "0.0667",
+        400,
+    ),
+    (
+        "connect fee once",
+        "prefix,price,first_block,increment,connect_fee\n39,0.12,30,6,0.05\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        61,
+        "0.182",
+        66,
+    ),
+    (
+        "maximum cost caps a long call",
+        "prefix,price,first_block,increment,max_cost\n39,1.0,60,60,2.5\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        600,
+        "2.5",
+        600,
+    ),
+    (
+        "maximum cost above the usage",
+        "prefix,price,first_block,increment,max_cost\n39,1.0,60,60,2.5\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        60,
+        "1",
+        60,
+    ),
+    (
+        "stepped rate (GroupIntervalStart)",
+        "prefix,price,first_block,increment,connect_fee,steps\n39,0.1,60,60,0.2,60:0.05:1\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        90,
+        "0.325",
+        90,
+    ),
+    (
+        "free seconds: a short call is free",
+        "prefix,price,first_block,increment,connect_fee,free_seconds\n39,0.6,1,1,0.1,5\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        4,
+        "0",
+        0,
+    ),
+    (
+        "free seconds are not billed",
+        "prefix,price,first_block,increment,free_seconds\n39,0.6,1,1,5\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        65,
+        "0.6",
+        60,
+    ),
+    (
+        "price per other unit",
+        "prefix,price,per,first_block,increment\n39,0.01,1,1,1\n",
+        {},
+        MILAN,
+        "2025-06-04T10:00",
+        61,
+        "0.61",
+        61,
+    ),
 ]
 
 
-@pytest.mark.parametrize(("rates", "settings", "number", "at", "seconds", "cost", "billed"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+@pytest.mark.parametrize(
+    ("rates", "settings", "number", "at", "seconds", "cost", "billed"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
 def test_billing_terms(make_plan, rates, settings, number, at, seconds, cost, billed):
     ex = price(make_plan(rates, **settings), number, at, seconds)
     assert ex.status == "rated", ex.rate_ref
@@ -89,8 +227,10 @@ def test_band_boundaries_follow_daylight_saving(make_plan):
     # 06:30 UTC is 07:30 in Rome on Saturday 29 March 2025 (CET) but 08:30 on Monday 31 March (CEST)
     winter = price(plan, MILAN, "2025-03-28T06:30:00+00:00", 60)
     summer = price(plan, MILAN, "2025-03-31T06:30:00+00:00", 60)
-    assert winter.band == "offpeak" and winter.answered_local.endswith("CET")
-    assert summer.band == "peak" and summer.answered_local.endswith("CEST")
+    assert winter.band == "offpeak"
+    assert winter.answered_local.endswith("CET")
+    assert summer.band == "peak"
+    assert summer.answered_local.endswith("CEST")
 
 
 def test_a_split_call_over_the_night_the_clocks_go_forward(make_plan):
@@ -102,7 +242,8 @@ def test_a_split_call_over_the_night_the_clocks_go_forward(make_plan):
     assert [(p.band, p.seconds) for p in dst.pieces] == [("night", 300), ("day", 300)]
     assert dst.cost == Decimal("0.15")
     ordinary = price(plan, MILAN, "2025-03-29T01:55:00+01:00", 600)
-    assert ordinary.cost == Decimal("0.1") and not ordinary.pieces
+    assert ordinary.cost == Decimal("0.1")
+    assert not ordinary.pieces
 
 
 @pytest.mark.parametrize(
@@ -143,8 +284,10 @@ def test_rounding_is_exact_across_split_pieces(make_plan):
 
 def test_a_version_switching_mid_period(make_plan):
     plan = make_plan(
-        {"old.csv": "prefix,price,first_block,increment\n39,0.10,60,60\n",
-         "new.csv": "prefix,price,first_block,increment\n39,0.20,60,60\n"},
+        {
+            "old.csv": "prefix,price,first_block,increment\n39,0.10,60,60\n",
+            "new.csv": "prefix,price,first_block,increment\n39,0.20,60,60\n",
+        },
         versions=[
             {"id": "H1", "valid_from": "2025-01-01", "rates": "old.csv"},
             {"id": "H2", "valid_from": "2025-07-01", "rates": "new.csv"},
@@ -157,12 +300,14 @@ def test_a_version_switching_mid_period(make_plan):
     assert (after.version, after.cost) == ("H2", Decimal("0.4"))
     assert before.rate_ref.startswith(f"{plan.name}@H1 +39")
     too_early = price(plan, MILAN, "2024-12-31T23:00", 60)
-    assert too_early.status == "unrated" and "no version in force" in too_early.rate_ref
+    assert too_early.status == "unrated"
+    assert "no version in force" in too_early.rate_ref
 
 
 def test_rows_with_effective_dates_take_over(make_plan):
-    plan = make_plan("prefix,price,first_block,increment,effective_from\n39,0.10,60,60,2025-01-01\n"
-                     "39,0.20,60,60,2025-03-01\n")
+    plan = make_plan(
+        "prefix,price,first_block,increment,effective_from\n39,0.10,60,60,2025-01-01\n39,0.20,60,60,2025-03-01\n"
+    )
     assert price(plan, MILAN, "2025-02-28T23:59", 60).cost == Decimal("0.1")
     assert price(plan, MILAN, "2025-03-01T00:00", 60).cost == Decimal("0.2")
     assert price(plan, MILAN, "2024-12-31T12:00", 60).status == "unrated"
@@ -223,16 +368,19 @@ def test_unrated_calls_say_why(make_plan):
     unknown = price(plan, "12345", "2025-06-04T10:00", 60)
     assert (unknown.cost, unknown.rate_ref) == (None, "unrated: unknown destination")
     no_rate = price(plan, "+442079460000", "2025-06-04T10:00", 60)
-    assert no_rate.cost is None and no_rate.rate_ref == f"unrated: no rate for +442079460000 in {plan.name}@1"
+    assert no_rate.cost is None
+    assert no_rate.rate_ref == f"unrated: no rate for +442079460000 in {plan.name}@1"
     banded = make_plan("prefix,band,price\n39,peak,0.1\n", bands=PEAK_OFFPEAK)
     night = price(banded, MILAN, "2025-06-04T22:00", 60)
-    assert night.cost is None and "has no rate at this time" in night.rate_ref
+    assert night.cost is None
+    assert "has no rate at this time" in night.rate_ref
 
 
 def test_incoming_calls_cost_nothing_unless_the_plan_prices_them(make_plan):
     plain = make_plan("prefix,price\n39,0.1\n")
     ex = price(plain, MILAN, "2025-06-04T10:00", 60, direction="in")
-    assert ex.cost == 0 and ex.rate_ref.startswith("incoming: not charged")
+    assert ex.cost == 0
+    assert ex.rate_ref.startswith("incoming: not charged")
     inbound = make_plan("prefix,price,direction\n39,0.1,out\n39,0.02,in\n")
     assert price(inbound, MILAN, "2025-06-04T10:00", 60, direction="in").cost == Decimal("0.02")
 
@@ -242,9 +390,17 @@ def test_the_explanation_adds_up(make_plan):
     ex = price(plan, MILAN, "2025-06-04T10:00", 95)
     assert sum(s.billed_s for s in ex.steps) == ex.billed_s == 96
     assert ex.subtotal == ex.connect_fee + ex.usage == Decimal("0.062") + Decimal("0.06528")
-    assert ex.minimum_applied and ex.unrounded == Decimal("0.2") and ex.cost == Decimal("0.2")
+    assert ex.minimum_applied
+    assert ex.unrounded == Decimal("0.2")
+    assert ex.cost == Decimal("0.2")
     text = "\n".join(ex.lines())
-    for fact in ("matched: +39", "step 1: seconds 0-30", "billed 66 s", "connect fee: 0.062", "minimum charge: 0.2 (applied)",
-                 "rounding:"):
+    for fact in (
+        "matched: +39",
+        "step 1: seconds 0-30",
+        "billed 66 s",
+        "connect fee: 0.062",
+        "minimum charge: 0.2 (applied)",
+        "rounding:",
+    ):
         assert fact in text
     assert ex.as_dict()["cost"] == "0.2000"
