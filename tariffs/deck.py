@@ -9,7 +9,6 @@ the increments, connect fee, currency and zone come from the import options.
 from __future__ import annotations
 
 import csv
-import io
 import re
 import zoneinfo
 from collections import Counter
@@ -21,7 +20,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tariffs.columns import decimals, finish_rates, instants, read_text, steps_array
+from tariffs.columns import (
+    constant,
+    csv_rows,
+    decimals,
+    fast_columns,
+    finish_rates,
+    first_index,
+    instants,
+    read_text,
+    steps_array,
+    string_columns,
+)
 from tariffs.model import (
     DEFAULT_FREE,
     PRICE_TYPE,
@@ -236,62 +246,60 @@ def read_deck(path: Path, options: DeckOptions) -> tuple[Plan, DeckLayout]:
         raise TariffError(
             path, f"the header says {layout.currency} but the import asks for {options.currency}", 1, "rate"
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter)
     cols = layout.columns
-    pi, ri = cols["prefix"], cols["rate"]
-    di, ei = cols.get("destination"), cols.get("effective")
-    need = max(cols.values())
-    prefixes: list[str] = []
-    rates: list[str] = []
-    dests: list[str] = []
-    effective: list[str | None] = []
-    lines: list[int] = []
-    start = 1
-    skip_header = layout.header
-    for row in reader:
-        line = start
-        start = reader.line_num + 1
-        if not row or all(not c.strip() for c in row):
-            continue
-        if skip_header:
-            skip_header = False
-            continue
-        if len(row) <= need:
-            raise TariffError(path, f"{len(row)} fields, expected at least {need + 1}", line)
-        p = row[pi].strip().lstrip("+").replace(" ", "")
-        if not p.isdigit() or len(p) > 15:
-            raise TariffError(path, f"{row[pi]!r} is not an E.164 prefix (digits)", line, "prefix")
-        prefixes.append(p)
-        rates.append(row[ri])
-        dests.append(row[di].strip() if di is not None else "")
-        effective.append(row[ei] if ei is not None else None)
-        lines.append(line)
-    if not prefixes:
+    need = max(cols.values()) + 1
+    fast = fast_columns(text, layout.delimiter, layout.header)
+    if fast is not None and len(fast[1]) >= need:
+        _, columns, lines = fast
+    else:
+        rows, lines = csv_rows(text, layout.delimiter)
+        if layout.header:
+            rows, lines = rows[1:], lines[1:]
+        if not rows:
+            raise TariffError(path, "the deck has no rate rows")
+        if min(map(len, rows)) < need:
+            i = next(i for i, r in enumerate(rows) if len(r) < need)
+            raise TariffError(path, f"{len(rows[i])} fields, expected at least {need}", lines[i])
+        columns = string_columns(rows, need)
+    n = len(lines)
+    if n == 0:
         raise TariffError(path, "the deck has no rate rows")
-    price = decimals(rates, lines, path, "rate", comma=layout.decimal_comma)
-    if price.null_count:
-        i = price.is_null().to_pylist().index(True)
-        raise TariffError(path, "the rate is empty", lines[i], "rate")
-    n = len(prefixes)
+    prefix = pc.replace_substring(pc.utf8_ltrim(pc.fill_null(columns[cols["prefix"]], ""), "+"), " ", "")
+    bad = first_index(pc.invert(pc.match_substring_regex(prefix, r"^\d{1,15}$")))
+    if bad is not None:
+        raw = columns[cols["prefix"]][bad].as_py() or ""
+        raise TariffError(path, f"{raw!r} is not an E.164 prefix (digits)", lines[bad], "prefix")
+    price = decimals(columns[cols["rate"]], lines, path, "rate", comma=layout.decimal_comma)
+    empty = first_index(pc.is_null(price))
+    if empty is not None:
+        raise TariffError(path, "the rate is empty", lines[empty], "rate")
+    dest = columns[cols["destination"]] if "destination" in cols else pa.nulls(n, pa.string())
+    destination = pc.coalesce(dest, pc.binary_join_element_wise("+", prefix, ""))
+    effective = columns[cols["effective"]] if "effective" in cols else pa.nulls(n, pa.string())
     zero = pa.scalar(Decimal(0), PRICE_TYPE)
     table = pa.table(
         {
             "line": pa.array(lines, pa.int32()),
-            "prefix": pa.array(prefixes, pa.string()),
+            "prefix": prefix,
             "class_nation": pa.nulls(n, pa.string()),
             "class_type": pa.nulls(n, pa.string()),
-            "destination": pa.array([d or f"+{p}" for d, p in zip(dests, prefixes, strict=True)], pa.string()),
-            "band": pa.array([""] * n, pa.string()),
-            "direction": pa.array(["out"] * n, pa.string()),
-            "connect_fee": pa.array([options.connect_fee] * n, PRICE_TYPE),
-            "minimum_charge": pc.fill_null(pa.nulls(n, PRICE_TYPE), zero),
+            "destination": destination,
+            "band": constant("", n, pa.string()),
+            "direction": constant("out", n, pa.string()),
+            "connect_fee": constant(options.connect_fee, n, PRICE_TYPE),
+            "minimum_charge": constant(zero, n, PRICE_TYPE),
             "max_cost": pa.nulls(n, PRICE_TYPE),
-            "free_seconds": pa.array([0] * n, pa.int32()),
+            "free_seconds": constant(0, n, pa.int32()),
             "rounding_decimals": pa.nulls(n, pa.int8()),
             "rounding_method": pa.nulls(n, pa.string()),
             "effective_from": instants(effective, lines, zone, path, "effective_date"),
             "effective_to": pa.nulls(n, pa.timestamp("us", tz="UTC")),
-            "steps": steps_array([(options.first_block, options.increment, 60)] * n, price),
+            "steps": steps_array(
+                constant(options.first_block, n, pa.int32()),
+                constant(options.increment, n, pa.int32()),
+                constant(60, n, pa.int32()),
+                price,
+            ),
         },
         schema=RATE_SCHEMA,
     )

@@ -1,7 +1,8 @@
 """Vectorised rating in DuckDB, and the explanation of any one price.
 
-`rate(con, book)` prices every row of a `rate_in` table on the connection (columns: unit_id, plan,
-gateway, digits, nation, dtype, direction, t0, duration_s) and leaves the result in `r_out`:
+`rate(con, book)` prices every row of a `rate_in` table on the connection (unit_id, plan, gateway,
+number_id, t0, duration_s; the numbers in `rate_numbers`: number_id, digits, nation, dtype,
+direction) and leaves the result in `r_out`:
 status (rated | free | unrated), plan_cost DECIMAL(18,6), plan_currency, plan, version, band,
 billed_s and rate_ref, the short answer to "what priced this". There is no Python loop per call:
 numbers are matched once per distinct number, costs once per distinct (rate, seconds), and only
@@ -32,12 +33,18 @@ RATE_IN_SCHEMA = pa.schema(
         pa.field("unit_id", pa.int64()),
         pa.field("plan", pa.string()),
         pa.field("gateway", pa.string()),
-        pa.field("digits", pa.string()),
-        pa.field("nation", pa.string()),
-        pa.field("dtype", pa.string()),
-        pa.field("direction", pa.string()),
+        pa.field("number_id", pa.int64()),
         pa.field("t0", pa.timestamp("us", tz="UTC")),
         pa.field("duration_s", pa.int64()),
+    ]
+)
+RATE_NUMBERS_SCHEMA = pa.schema(
+    [
+        pa.field("number_id", pa.int64()),
+        pa.field("digits", pa.string()),  # E.164 without '+'
+        pa.field("nation", pa.string()),
+        pa.field("dtype", pa.string()),  # destination type
+        pa.field("direction", pa.string()),  # out | in
     ]
 )
 
@@ -86,20 +93,21 @@ def rate(con: duckdb.DuckDBPyConnection, book: TariffBook) -> Registered:
     return reg
 
 
-def rate_table(con: duckdb.DuckDBPyConnection, book: TariffBook, rows: pa.Table) -> pa.Table:
-    """Price an Arrow table shaped like RATE_IN_SCHEMA; returns `r_out` as Arrow."""
-    con.register("rate_in_arrow", rows.cast(RATE_IN_SCHEMA))
-    try:
-        con.execute("CREATE OR REPLACE TEMP TABLE rate_in AS SELECT * FROM rate_in_arrow")
-    finally:
-        con.unregister("rate_in_arrow")
+def rate_table(con: duckdb.DuckDBPyConnection, book: TariffBook, rows: pa.Table, numbers: pa.Table) -> pa.Table:
+    """Price Arrow tables shaped like RATE_IN_SCHEMA and RATE_NUMBERS_SCHEMA; returns `r_out` as Arrow."""
+    for name, table, schema in (("rate_in", rows, RATE_IN_SCHEMA), ("rate_numbers", numbers, RATE_NUMBERS_SCHEMA)):
+        con.register(f"{name}_arrow", table.cast(schema))
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_arrow")
+        finally:
+            con.unregister(f"{name}_arrow")
     rate(con, book)
     return con.sql("SELECT * FROM r_out ORDER BY unit_id").to_arrow_table()
 
 
 def cleanup(con: duckdb.DuckDBPyConnection) -> None:
     """Drop a run's working tables (the tariff tables stay for the next run on this connection)."""
-    for name in ("r_units", "r_nums", "r_best", "r_decided", "r_costs", "r_cross", "r_pieces", "r_cross_cost", "r_out"):
+    for name in ("r_units", "r_match", "r_decided", "r_costs", "r_cross", "r_pieces", "r_cross_cost", "r_out"):
         con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
@@ -396,19 +404,26 @@ def quote(
             "unit_id": [1],
             "plan": [plan.name],
             "gateway": [None],
-            "digits": [c.digits],
-            "nation": [c.nation],
-            "dtype": [c.destination_type],
-            "direction": [direction],
+            "number_id": [1],
             "t0": [at.astimezone(UTC)],
             "duration_s": [int(duration_s)],
         },
         schema=RATE_IN_SCHEMA,
     )
+    numbers = pa.table(
+        {
+            "number_id": [1],
+            "digits": [c.digits],
+            "nation": [c.nation],
+            "dtype": [c.destination_type],
+            "direction": ["in" if direction == "in" else "out"],
+        },
+        schema=RATE_NUMBERS_SCHEMA,
+    )
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        rate_table(con, book, rows)
+        rate_table(con, book, rows, numbers)
         reg = prepare(con, book)
         ex = explain(con, reg, 1)
     finally:

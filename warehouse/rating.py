@@ -126,12 +126,14 @@ def _table(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
 
 
 def classify_numbers(
-    con: duckdb.DuckDBPyConnection, writer: LakeWriter | None, settings: Settings, need: str
+    con: duckdb.DuckDBPyConnection, writer: LakeWriter | None, settings: Settings, source: str
 ) -> dict[str, int]:
-    """Classify the distinct (site, mode, raw) rows of table `need` into temp table `num_class`.
+    """Classify the numbers of table `source` (rid, site, mode, raw) once each.
 
-    Numbers already in the lake's `numbers` cache (same profile, same phonenumbers version) are
-    reused; new ones are classified and, when a lake writer is given, added to the cache.
+    Leaves `num_class` (number_id, profile, raw and the classes), `rl_row_numbers` (rid, number_id)
+    and `rate_numbers` (what the rating engine needs). Numbers already in the lake's `numbers`
+    cache (same profile, same phonenumbers version) are reused; new ones are classified and, when
+    a lake writer is given, added to the cache.
     """
     plans = numbering_plans(settings)
     sites = sorted(plans)
@@ -139,24 +141,18 @@ def classify_numbers(
     _table(
         con,
         "rl_profiles",
-        pa.table(
-            {
-                "site": [k[0] for k in keys],
-                "mode": [k[1] for k in keys],
-                "profile": list(keys.values()),
-            }
-        ),
+        pa.table({"site": [k[0] for k in keys], "mode": [k[1] for k in keys], "profile": list(keys.values())}),
     )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE rl_need AS
-        SELECT DISTINCT p.profile, n.raw
-        FROM {need} AS n
-        JOIN rl_profiles AS p ON p.site = (CASE WHEN n.site IN (SELECT site FROM rl_profiles) THEN n.site ELSE '' END)
-            AND p.mode = n.mode
-        WHERE n.raw IS NOT NULL
+        CREATE OR REPLACE TEMP TABLE rl_keyed AS
+        SELECT n.rid, p.profile, coalesce(n.raw, '') AS raw
+        FROM {source} AS n
+        LEFT JOIN (SELECT DISTINCT site FROM rl_profiles WHERE site <> '') AS s ON s.site = n.site
+        JOIN rl_profiles AS p ON p.site = coalesce(s.site, '') AND p.mode = n.mode
         """
     )
+    con.execute("CREATE OR REPLACE TEMP TABLE rl_need AS SELECT DISTINCT profile, raw FROM rl_keyed")
     lake = Lake(settings.lake_dir)
     files = lake.files("numbers")
     if files:
@@ -196,7 +192,25 @@ def classify_numbers(
             con.unregister("num_fresh")
         if writer is not None:
             _store_numbers(writer, fresh)
-    return {"numbers": con.execute("SELECT count(*) FROM rl_need").fetchall()[0][0], "new": new}
+    con.execute(_NUMBER_IDS)
+    return {"numbers": con.execute("SELECT count(*) FROM num_class").fetchall()[0][0], "new": new}
+
+
+_NUMBER_IDS = """
+CREATE OR REPLACE TEMP TABLE num_class AS SELECT row_number() OVER () AS number_id, * FROM num_class;
+
+CREATE OR REPLACE TEMP TABLE rl_row_numbers AS
+SELECT k.rid, c.number_id FROM rl_keyed AS k JOIN num_class AS c ON c.profile = k.profile AND c.raw = k.raw;
+
+CREATE OR REPLACE TEMP TABLE rate_numbers AS
+SELECT
+    number_id,
+    substr(e164, 2) AS digits,
+    nation,
+    coalesce(destination_type, 'unknown') AS dtype,
+    CASE WHEN profile LIKE '%/in' THEN 'in' ELSE 'out' END AS direction
+FROM num_class;
+"""
 
 
 def _store_numbers(writer: LakeWriter, fresh: pa.Table) -> None:
@@ -262,73 +276,96 @@ def _device_plans(con: duckdb.DuckDBPyConnection, settings: Settings, source: st
 
 
 _PRICE_SQL = """
-CREATE OR REPLACE TEMP TABLE rl_members AS
+-- carrier legs that several rows share (a transfer): priced once, on how long the carrier kept them up
+CREATE OR REPLACE TEMP TABLE rl_shared AS
+SELECT trunk_leg_id, rdir FROM rating_rows WHERE trunk_leg_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1;
+
+CREATE OR REPLACE TEMP TABLE rl_multi AS
 SELECT
-    r.*,
+    r.rid,
+    r.duration_s,
     min(r.rid) OVER w AS unit_id,
     count(*) OVER w AS members,
     sum(r.duration_s) OVER w AS weight,
-    row_number() OVER (PARTITION BY coalesce(r.trunk_leg_id, CAST(r.rid AS VARCHAR)), r.rdir
-        ORDER BY r.started_at DESC, r.rid DESC) = 1 AS is_last,
+    row_number() OVER (PARTITION BY r.trunk_leg_id, r.rdir ORDER BY r.started_at DESC, r.rid DESC) = 1 AS is_last,
     coalesce(min(r.answered_at) OVER w, min(r.started_at) OVER w) AS unit_t0,
     max(coalesce(r.carrier_s, r.duration_s)) OVER w AS unit_carrier_s
 FROM rating_rows AS r
-WHERE r.billable AND r.direction IN ('outgoing', 'incoming', 'tandem')
-WINDOW w AS (PARTITION BY coalesce(r.trunk_leg_id, CAST(r.rid AS VARCHAR)), r.rdir);
+SEMI JOIN rl_shared AS s ON s.trunk_leg_id = r.trunk_leg_id AND s.rdir = r.rdir
+WINDOW w AS (PARTITION BY r.trunk_leg_id, r.rdir);
 
 CREATE OR REPLACE TEMP TABLE rate_in AS
 SELECT
-    unit_id,
-    plan,
-    gateway,
-    digits,
-    nation,
-    dtype,
-    rdir AS direction,
-    unit_t0 AS t0,
-    CAST(CASE WHEN members > 1 THEN unit_carrier_s ELSE duration_s END AS BIGINT) AS duration_s
-FROM rl_members
-WHERE rid = unit_id;
+    r.rid AS unit_id,
+    r.plan,
+    r.gateway,
+    r.number_id,
+    coalesce(m.unit_t0, r.answered_at, r.started_at) AS t0,
+    CAST(CASE WHEN m.rid IS NOT NULL THEN m.unit_carrier_s ELSE r.duration_s END AS BIGINT) AS duration_s
+FROM rating_rows AS r
+LEFT JOIN rl_multi AS m ON m.rid = r.rid
+WHERE m.rid IS NULL OR m.rid = m.unit_id;
 """
 
 _ALLOCATE_SQL = """
+-- an amount in the plan currency in the company currency, to the millionth
+CREATE OR REPLACE TEMP MACRO rl_convert(amount, fx) AS
+    round(CAST(amount AS DECIMAL(38, 6)) * CAST(fx AS DECIMAL(38, 8)), 6);
+
+CREATE OR REPLACE TEMP MACRO rl_no_fx(currency) AS
+    'unrated: no exchange rate for ' || currency || ' (add it to [currencies] in the configuration)';
+
 CREATE OR REPLACE TEMP TABLE priced_rows AS
-WITH u AS (
+WITH single AS (
     SELECT
-        o.unit_id,
+        r.rid,
+        r.plan AS tariff_plan,
+        o.plan_cost,
+        o.plan_currency,
+        CASE
+            WHEN o.plan_currency IS NULL THEN o.plan_cost
+            WHEN fx.fx IS NOT NULL THEN CAST(rl_convert(o.plan_cost, fx.fx) AS DECIMAL(18, 6))
+        END AS cost,
+        CASE
+            WHEN o.plan_currency IS NOT NULL AND fx.fx IS NULL THEN rl_no_fx(o.plan_currency)
+            ELSE o.rate_ref
+        END AS rate_ref
+    FROM r_out AS o
+    JOIN rating_rows AS r ON r.rid = o.unit_id
+    LEFT JOIN rl_fx AS fx ON fx.currency = o.plan_currency
+    ANTI JOIN rl_multi AS m ON m.rid = r.rid
+),
+
+shared AS (
+    SELECT
+        m.rid,
+        m.unit_id,
+        m.members,
+        m.weight,
+        m.duration_s,
+        m.is_last,
+        r.plan AS tariff_plan,
         o.status,
         o.plan_currency,
         o.rate_ref,
         fx.fx,
         CAST(CAST(o.plan_cost AS DECIMAL(38, 6)) * 1000000 AS HUGEINT) AS plan_micro,
-        CAST(round(CAST(o.plan_cost AS DECIMAL(38, 6)) * CAST(fx.fx AS DECIMAL(38, 8)), 6) * 1000000 AS HUGEINT)
-            AS cost_micro
-    FROM r_out AS o
+        CAST(rl_convert(o.plan_cost, fx.fx) * 1000000 AS HUGEINT) AS cost_micro
+    FROM rl_multi AS m
+    JOIN rating_rows AS r ON r.rid = m.rid
+    JOIN r_out AS o ON o.unit_id = m.unit_id
     LEFT JOIN rl_fx AS fx ON fx.currency = o.plan_currency
 ),
 
-shares AS (
+-- a floor share per row, in proportion to its talk time; the last row of the leg takes what the floors leave
+floors AS (
     SELECT
-        m.rid,
-        m.plan,
-        m.members,
-        m.weight,
-        m.duration_s,
-        m.is_last,
-        u.*,
-        -- a floor share per row; the last row of the leg takes what the floors leave
-        CASE
-            WHEN m.members = 1 THEN u.plan_micro
-            WHEN m.weight = 0 THEN CASE WHEN m.is_last THEN u.plan_micro ELSE 0 END
-            ELSE u.plan_micro * m.duration_s // m.weight
-        END AS plan_floor,
-        CASE
-            WHEN m.members = 1 THEN u.cost_micro
-            WHEN m.weight = 0 THEN CASE WHEN m.is_last THEN u.cost_micro ELSE 0 END
-            ELSE u.cost_micro * m.duration_s // m.weight
-        END AS cost_floor
-    FROM rl_members AS m
-    JOIN u ON u.unit_id = m.unit_id
+        *,
+        CASE WHEN weight = 0 THEN CASE WHEN is_last THEN plan_micro ELSE 0 END
+            ELSE plan_micro * duration_s // weight END AS plan_floor,
+        CASE WHEN weight = 0 THEN CASE WHEN is_last THEN cost_micro ELSE 0 END
+            ELSE cost_micro * duration_s // weight END AS cost_floor
+    FROM shared
 ),
 
 settled AS (
@@ -338,21 +375,22 @@ settled AS (
             AS plan_share,
         cost_floor + CASE WHEN is_last THEN cost_micro - sum(cost_floor) OVER (PARTITION BY unit_id) ELSE 0 END
             AS cost_share
-    FROM shares
+    FROM floors
 )
 
+SELECT * FROM single
+UNION ALL
 SELECT
     rid,
-    plan AS tariff_plan,
+    tariff_plan,
     CAST(CAST(plan_share AS HUGEINT) * CAST(0.000001 AS DECIMAL(18, 6)) AS DECIMAL(18, 6)) AS plan_cost,
     plan_currency,
     CASE WHEN plan_currency IS NULL OR fx IS NOT NULL
         THEN CAST(CAST(cost_share AS HUGEINT) * CAST(0.000001 AS DECIMAL(18, 6)) AS DECIMAL(18, 6))
     END AS cost,
     CASE
-        WHEN plan_currency IS NOT NULL AND fx IS NULL
-            THEN 'unrated: no exchange rate for ' || plan_currency || ' (add it to [currencies] in the configuration)'
-        WHEN members > 1 AND status = 'rated'
+        WHEN plan_currency IS NOT NULL AND fx IS NULL THEN rl_no_fx(plan_currency)
+        WHEN status = 'rated'
             THEN rate_ref || ' (' || duration_s || ' of ' || weight || ' s of a transferred carrier leg)'
         ELSE rate_ref
     END AS rate_ref
@@ -363,8 +401,8 @@ FROM settled;
 def price_rows(con: duckdb.DuckDBPyConnection, settings: Settings, book: TariffBook) -> None:
     """Price table `rating_rows` into `priced_rows` (rid, tariff_plan, plan_cost, plan_currency, cost, rate_ref).
 
-    rating_rows: rid, plan, gateway, digits, nation, dtype, rdir ('out'|'in'), direction, billable,
-    started_at, answered_at, duration_s, carrier_s, trunk_leg_id.
+    rating_rows: rid, plan, gateway, number_id (into `rate_numbers`), rdir ('out'|'in'), started_at,
+    answered_at, duration_s, carrier_s, trunk_leg_id; only billable rows with an outside party.
     """
     _fx_table(con, settings, book)
     con.execute(_PRICE_SQL)
@@ -388,74 +426,92 @@ FROM calls_day
 WHERE direction <> 'internal'
 """
 
-_CLASSIFIED = """
-CREATE OR REPLACE TEMP TABLE rl_classified AS
-SELECT n.rid, c.e164, c.nation, c.destination_type, c.area, c.operator
-FROM rl_numbers AS n
-JOIN rl_profiles AS p ON p.site = (CASE WHEN n.site IN (SELECT site FROM rl_profiles) THEN n.site ELSE '' END)
-    AND p.mode = n.mode
-JOIN num_class AS c ON c.profile = p.profile AND c.raw = n.raw
-"""
-
 _RATING_ROWS_OF_DAY = """
 CREATE OR REPLACE TEMP TABLE rating_rows AS
 SELECT
     c.rowid AS rid,
     d.plan,
     c.gateway,
-    substr(n.e164, 2) AS digits,
-    n.nation,
-    CASE WHEN c.direction = 'internal' THEN 'internal' ELSE coalesce(n.destination_type, 'unknown') END AS dtype,
+    n.number_id,
     CASE WHEN c.direction = 'incoming' THEN 'in' ELSE 'out' END AS rdir,
-    c.direction,
-    c.billable,
     c.started_at,
     c.answered_at,
     c.duration_s,
     c.carrier_s,
     c.trunk_leg_id
 FROM calls_day AS c
-LEFT JOIN rl_classified AS n ON n.rid = c.rowid
+JOIN rl_row_numbers AS n ON n.rid = c.rowid
 LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device
-WHERE c.billable
+WHERE c.billable AND c.direction IN ('outgoing', 'incoming', 'tandem')
 """
 
 _PRICED_DAY = """
+CREATE OR REPLACE TEMP TABLE rl_result AS
+SELECT
+    n.rid,
+    k.e164,
+    k.nation,
+    k.area,
+    coalesce(k.destination_type, 'unknown') AS destination_type,
+    k.operator,
+    p.rid IS NOT NULL AS priced,
+    p.cost,
+    p.tariff_plan,
+    p.rate_ref,
+    p.plan_cost,
+    p.plan_currency
+FROM rl_row_numbers AS n
+JOIN num_class AS k ON k.number_id = n.number_id
+LEFT JOIN priced_rows AS p ON p.rid = n.rid;
+
 CREATE OR REPLACE TABLE calls_day_priced AS
 SELECT c.* REPLACE (
-    coalesce(n.e164, c.e164) AS e164,
-    coalesce(n.nation, c.nation) AS nation,
-    coalesce(n.area, c.area) AS area,
+    coalesce(r.e164, c.e164) AS e164,
+    coalesce(r.nation, c.nation) AS nation,
+    coalesce(r.area, c.area) AS area,
+    CASE WHEN c.direction = 'internal' THEN 'internal' ELSE coalesce(r.destination_type, 'unknown') END
+        AS destination_type,
+    coalesce(r.operator, c.operator) AS operator,
     CASE
-        WHEN c.direction = 'internal' THEN 'internal'
-        ELSE coalesce(n.destination_type, 'unknown')
-    END AS destination_type,
-    coalesce(n.operator, c.operator) AS operator,
-    CASE
-        WHEN p.rid IS NOT NULL THEN p.cost
+        WHEN r.priced THEN r.cost
         WHEN c.direction = 'internal' THEN CAST(0 AS DECIMAL(18, 6))
     END AS cost,
     CASE
-        WHEN p.rid IS NOT NULL AND p.cost IS NOT NULL THEN $currency
-        WHEN p.rid IS NULL AND c.direction = 'internal' THEN $currency
+        WHEN r.priced AND r.cost IS NOT NULL THEN $currency
+        WHEN NOT coalesce(r.priced, false) AND c.direction = 'internal' THEN $currency
     END AS currency,
-    coalesce(p.tariff_plan, d.plan) AS tariff_plan,
+    coalesce(r.tariff_plan, d.plan) AS tariff_plan,
     CASE
-        WHEN p.rid IS NOT NULL THEN p.rate_ref
+        WHEN r.priced THEN r.rate_ref
         WHEN c.direction = 'internal' THEN 'free: internal'
         ELSE 'not billable: ' || CASE
             WHEN c.leg_role = 'transit' THEN 'transit leg with nobody inside the company'
             ELSE c.leg_kind || ' leg'
         END
     END AS rate_ref,
-    p.plan_cost AS plan_cost,
-    p.plan_currency AS plan_currency
+    r.plan_cost AS plan_cost,
+    r.plan_currency AS plan_currency
 )
 FROM calls_day AS c
-LEFT JOIN rl_classified AS n ON n.rid = c.rowid
-LEFT JOIN priced_rows AS p ON p.rid = c.rowid
-LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device
+LEFT JOIN rl_result AS r ON r.rid = c.rowid
+LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device;
 """
+
+
+_WORK_TABLES = (
+    "rl_numbers",
+    "rl_keyed",
+    "rl_need",
+    "num_class",
+    "rl_row_numbers",
+    "rate_numbers",
+    "rating_rows",
+    "rl_shared",
+    "rl_multi",
+    "rate_in",
+    "priced_rows",
+    "rl_result",
+)
 
 
 @dataclass
@@ -474,7 +530,6 @@ def price_calls_day(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings
     book = load_tariffs(settings)
     con.execute(_NUMBERS_OF_DAY)
     counts = classify_numbers(con, writer, settings, "rl_numbers")
-    con.execute(_CLASSIFIED)
     _device_plans(con, settings, "calls_day")
     con.execute(_RATING_ROWS_OF_DAY)
     price_rows(con, settings, book)
@@ -487,16 +542,7 @@ def price_calls_day(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings
     ).fetchall()[0]
     result = DayPricing(counts["numbers"], counts["new"], int(stats[0]), int(stats[1]))
     result.record = _rating_record(con, writer, book, day)
-    for name in (
-        "rl_numbers",
-        "rl_need",
-        "num_class",
-        "rl_classified",
-        "rating_rows",
-        "rl_members",
-        "rate_in",
-        "priced_rows",
-    ):
+    for name in _WORK_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
     cleanup(con)
     return result
@@ -695,7 +741,21 @@ def whatif(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        _table(con, "rating_rows", rows)
+        _table(con, "rating_src", rows)
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE rate_numbers AS
+            SELECT row_number() OVER () AS number_id, *
+            FROM (SELECT DISTINCT digits, nation, dtype, rdir AS direction FROM rating_src);
+
+            CREATE OR REPLACE TEMP TABLE rating_rows AS
+            SELECT s.*, n.number_id
+            FROM rating_src AS s
+            JOIN rate_numbers AS n
+                ON n.digits IS NOT DISTINCT FROM s.digits AND n.nation IS NOT DISTINCT FROM s.nation
+                AND n.dtype = s.dtype AND n.direction = s.rdir;
+            """
+        )
         price_rows(con, settings, book)
         result = con.execute(
             """
@@ -739,15 +799,15 @@ def explain_call(settings: Settings, call_id: str) -> list[tuple[dict, Explanati
         _table(con, "calls_day", day_rows)
         con.execute(_NUMBERS_OF_DAY)
         classify_numbers(con, None, settings, "rl_numbers")
-        con.execute(_CLASSIFIED)
         _device_plans(con, settings, "calls_day")
         con.execute(_RATING_ROWS_OF_DAY)
         book = load_tariffs(settings)
         price_rows(con, settings, book)
         reg = prepare(con, book)
         wanted = con.execute(
-            "SELECT m.unit_id, c.leg_id, c.extension, c.direction, c.other_number, c.duration_s, p.cost, p.rate_ref "
-            "FROM calls_day AS c JOIN rl_members AS m ON m.rid = c.rowid JOIN priced_rows AS p ON p.rid = c.rowid "
+            "SELECT coalesce(m.unit_id, c.rowid), c.leg_id, c.extension, c.direction, c.other_number, c.duration_s, "
+            "p.cost, p.rate_ref FROM calls_day AS c JOIN priced_rows AS p ON p.rid = c.rowid "
+            "LEFT JOIN rl_multi AS m ON m.rid = c.rowid "
             "WHERE c.call_id = ? ORDER BY c.started_at, c.leg_id",
             [call_id],
         ).fetchall()

@@ -2,7 +2,8 @@
 -- intervals `r_intervals`. Statements run in order; each leaves a temp table the next one (and
 -- tariffs.rating.explain) reads. Money is whole units of 1e-8 of the plan currency times the
 -- version's `units` (the common denominator of its price units), so every sum is exact.
--- rate_in: unit_id, plan, gateway, digits, nation, dtype, direction ('out'|'in'), t0, duration_s.
+-- rate_in: unit_id, plan, gateway, number_id, t0, duration_s; rate_numbers: number_id, digits (E.164 without
+-- '+'), nation, dtype (destination type), direction ('out' | 'in').
 
 CREATE OR REPLACE TEMP MACRO rl_pow10(n) AS CAST(10 ** n AS HUGEINT);
 
@@ -29,34 +30,43 @@ SELECT
     u.unit_id,
     u.plan,
     u.gateway,
-    u.digits,
-    u.nation,
-    u.dtype,
-    coalesce(u.direction, 'out') AS direction,
+    u.number_id,
     u.t0,
     CAST(greatest(coalesce(u.duration_s, 0), 0) AS BIGINT) AS duration_s,
     p.plan_id,
     p.currency,
-    e.epoch_start,
+    e.epoch_id,
     e.version_id
 FROM rate_in AS u
 LEFT JOIN t_plans AS p ON p.plan = u.plan
 ASOF LEFT JOIN t_epochs AS e ON e.plan_id = p.plan_id AND u.t0 >= e.epoch_start;
 
--- each distinct number once per version and epoch
-CREATE OR REPLACE TEMP TABLE r_nums AS
-SELECT row_number() OVER () AS num_id, *
-FROM (
-    SELECT DISTINCT version_id, epoch_start, digits, nation, dtype, direction
-    FROM r_units
-    WHERE version_id IS NOT NULL
-);
+-- each distinct number once per epoch (an epoch is a span in which no price of the plan changes)
+CREATE OR REPLACE TEMP TABLE r_match AS
+WITH wanted AS (
+    SELECT DISTINCT epoch_id, number_id FROM r_units WHERE version_id IS NOT NULL
+),
+
+nums AS (
+    SELECT
+        row_number() OVER () AS match_id,
+        w.epoch_id,
+        w.number_id,
+        e.version_id,
+        e.epoch_start,
+        x.digits,
+        x.nation,
+        x.dtype,
+        x.direction
+    FROM wanted AS w
+    JOIN t_epochs AS e ON e.epoch_id = w.epoch_id
+    JOIN rate_numbers AS x ON x.number_id = w.number_id
+),
 
 -- the most specific key: the longest prefix, or a class (which beats the bare country code)
-CREATE OR REPLACE TEMP TABLE r_best AS
-WITH cand AS (
-    SELECT n.num_id, k.key_id, k.spec
-    FROM r_nums AS n
+cand AS (
+    SELECT n.match_id, k.key_id, k.spec
+    FROM nums AS n
     JOIN t_lens AS l ON l.version_id = n.version_id AND l.len <= length(n.digits)
     JOIN t_keys AS k
         ON k.version_id = n.version_id
@@ -67,8 +77,8 @@ WITH cand AS (
         AND (k.effective_from IS NULL OR k.effective_from <= n.epoch_start)
         AND (k.effective_to IS NULL OR k.effective_to > n.epoch_start)
     UNION ALL
-    SELECT n.num_id, k.key_id, k.spec
-    FROM r_nums AS n
+    SELECT n.match_id, k.key_id, k.spec
+    FROM nums AS n
     JOIN t_keys AS k
         ON k.version_id = n.version_id
         AND k.kind = 'class'
@@ -77,16 +87,15 @@ WITH cand AS (
         AND (k.class_nation = n.nation OR k.class_nation = '*')
     WHERE (k.effective_from IS NULL OR k.effective_from <= n.epoch_start)
         AND (k.effective_to IS NULL OR k.effective_to > n.epoch_start)
-)
-SELECT num_id, arg_max(key_id, spec) AS key_id
-FROM cand
-GROUP BY num_id;
+),
 
--- the band at the answer time, and the rate of the key for that band
-CREATE OR REPLACE TEMP TABLE r_decided AS
-WITH keyed AS (
+best AS (
+    SELECT match_id, arg_max(key_id, spec) AS key_id FROM cand GROUP BY match_id
+),
+
+matched AS (
     SELECT
-        u.*,
+        n.*,
         b.key_id,
         k.kind,
         k.prefix,
@@ -94,23 +103,63 @@ WITH keyed AS (
         k.class_type,
         k.destination,
         k.bandset_id,
+        p.plan || '@' || v.version AS plan_version,
         v.version,
         v.band_mode,
-        f.dtype IS NOT NULL AS free_type,
-        x.error AS plan_error
-    FROM r_units AS u
-    LEFT JOIN r_nums AS n
-        ON n.version_id = u.version_id
-        AND n.epoch_start = u.epoch_start
-        AND n.digits IS NOT DISTINCT FROM u.digits
-        AND n.nation IS NOT DISTINCT FROM u.nation
-        AND n.dtype IS NOT DISTINCT FROM u.dtype
-        AND n.direction = u.direction
-    LEFT JOIN r_best AS b ON b.num_id = n.num_id
+        f.dtype IS NOT NULL AND NOT coalesce(k.kind = 'class' AND k.class_type = n.dtype, false) AS free_type,
+        CASE
+            WHEN k.kind = 'prefix' AND k.prefix = '' THEN 'any number'
+            WHEN k.kind = 'prefix' THEN '+' || k.prefix
+            WHEN k.kind = 'class' THEN k.class_nation || ' ' || k.class_type
+        END AS key_label
+    FROM nums AS n
+    LEFT JOIN best AS b ON b.match_id = n.match_id
     LEFT JOIN t_keys AS k ON k.key_id = b.key_id
-    LEFT JOIN t_versions AS v ON v.version_id = u.version_id
-    LEFT JOIN t_free AS f ON f.version_id = u.version_id AND f.dtype = u.dtype
-    LEFT JOIN t_broken AS x ON x.plan = u.plan
+    JOIN t_versions AS v ON v.version_id = n.version_id
+    JOIN t_plans AS p ON p.plan_id = v.plan_id
+    LEFT JOIN t_free AS f ON f.version_id = n.version_id AND f.dtype = n.dtype
+)
+
+SELECT
+    *,
+    -- what the number alone decides; 'rate' still needs the band and the seconds
+    CASE
+        WHEN dtype = 'internal' THEN 'free'
+        -- incoming calls cost nothing unless the plan has inbound rates for them
+        WHEN direction = 'in' AND key_id IS NULL THEN 'free'
+        WHEN free_type THEN 'free'
+        WHEN dtype IS NULL OR dtype = 'unknown' THEN 'unrated'
+        WHEN key_id IS NULL THEN 'unrated'
+        ELSE 'rate'
+    END AS verdict,
+    CASE
+        WHEN dtype = 'internal' THEN 'free: internal'
+        WHEN direction = 'in' AND key_id IS NULL THEN 'incoming: not charged (' || plan_version || ')'
+        WHEN free_type THEN 'free: ' || dtype || ' (' || plan_version || ')'
+        WHEN dtype IS NULL OR dtype = 'unknown' THEN 'unrated: unknown destination'
+        WHEN key_id IS NULL
+            THEN 'unrated: no rate for ' || coalesce('+' || digits, nation || ' ' || dtype, dtype) || ' in ' || plan_version
+        ELSE plan_version || ' ' || key_label
+    END AS ref
+FROM matched;
+
+-- per unit: the verdict of its number, the band at the answer time, and the rate of the key for that band
+CREATE OR REPLACE TEMP TABLE r_decided AS
+WITH keyed AS (
+    SELECT
+        u.*,
+        m.match_id,
+        m.key_id,
+        m.bandset_id,
+        m.band_mode,
+        m.verdict,
+        x.dtype,
+        x.direction,
+        x.digits,
+        x.nation
+    FROM r_units AS u
+    LEFT JOIN r_match AS m ON m.epoch_id = u.epoch_id AND m.number_id = u.number_id
+    LEFT JOIN rate_numbers AS x ON x.number_id = u.number_id
 ),
 
 banded AS (
@@ -130,15 +179,13 @@ banded AS (
 SELECT
     *,
     CASE
-        WHEN dtype = 'internal' THEN 'free'
-        -- incoming calls cost nothing unless the plan has inbound rates for them
-        WHEN direction = 'in' AND key_id IS NULL THEN 'free'
-        WHEN version_id IS NULL AND dtype IN ('emergency', 'toll_free') THEN 'free'
-        WHEN plan IS NULL OR plan = '' OR plan_id IS NULL OR version_id IS NULL THEN 'unrated'
-        WHEN free_type AND NOT coalesce(kind = 'class' AND class_type = dtype, false) THEN 'free'
-        WHEN dtype IS NULL OR dtype = 'unknown' THEN 'unrated'
-        WHEN key_id IS NULL OR rate_id IS NULL THEN 'unrated'
-        ELSE 'rated'
+        WHEN verdict = 'rate' AND rate_id IS NULL THEN 'unrated'
+        WHEN verdict = 'rate' THEN 'rated'
+        WHEN verdict IS NOT NULL THEN verdict
+        -- no plan, or no version in force: some calls cost nothing anyway
+        WHEN dtype = 'internal' OR direction = 'in' THEN 'free'
+        WHEN dtype IN ('emergency', 'toll_free') THEN 'free'
+        ELSE 'unrated'
     END AS status
 FROM banded;
 
@@ -278,36 +325,48 @@ GROUP BY unit_id;
 CREATE OR REPLACE TEMP TABLE r_out AS
 WITH priced AS (
     SELECT
-        x.*,
+        x.unit_id,
+        x.status,
+        x.plan,
+        x.plan_id,
+        x.gateway,
+        x.currency,
+        x.version_id,
+        x.key_id,
+        x.rate_id,
+        x.band,
+        x.t0,
+        x.dtype,
+        x.direction,
+        x.verdict,
+        m.version,
+        m.ref,
+        m.plan_version,
+        m.key_label,
         r.units,
         r.decimals,
         r.method,
         c.billed_s,
         cc.unit_id IS NOT NULL AS crossing,
-        cc.missing,
+        coalesce(cc.missing, false) AS missing,
         cc.missing_band,
         cc.bands,
+        br.error AS plan_error,
         CASE
             WHEN cc.unit_id IS NOT NULL
                 THEN rl_total(x.d, r.connect_e8, cc.usage_le8, r.minimum_e8, r.max_e8, r.units)
             ELSE c.total_le8
         END AS total_le8
     FROM r_decided AS x
+    LEFT JOIN r_match AS m ON m.match_id = x.match_id
     LEFT JOIN t_rates AS r ON r.rate_id = x.rate_id
     LEFT JOIN r_costs AS c ON c.rate_id = x.rate_id AND c.d = x.d AND x.status = 'rated'
     LEFT JOIN r_cross_cost AS cc ON cc.unit_id = x.unit_id
+    LEFT JOIN t_broken AS br ON br.plan = x.plan
 ),
 
-labelled AS (
-    SELECT
-        *,
-        CASE
-            WHEN kind = 'prefix' AND prefix = '' THEN 'any number'
-            WHEN kind = 'prefix' THEN '+' || prefix
-            WHEN kind = 'class' THEN class_nation || ' ' || class_type
-        END AS key_label,
-        plan || '@' || version AS plan_version,
-        CASE WHEN status = 'rated' AND coalesce(missing, false) THEN 'unrated' ELSE status END AS final_status
+settled AS (
+    SELECT *, CASE WHEN status = 'rated' AND missing THEN 'unrated' ELSE status END AS final_status
     FROM priced
 )
 
@@ -329,27 +388,19 @@ SELECT
     CASE WHEN final_status = 'rated' THEN billed_s END AS billed_s,
     CASE
         WHEN final_status = 'rated'
-            THEN plan_version || ' ' || key_label || ' '
-                || CASE WHEN crossing THEN bands ELSE coalesce(nullif(band, ''), 'any time') END
+            THEN ref || ' ' || CASE WHEN crossing THEN bands ELSE coalesce(nullif(band, ''), 'any time') END
+        WHEN missing
+            THEN 'unrated: ' || ref || ' has no rate for band ' || coalesce(missing_band, '(none)') || ' later in the call'
+        WHEN verdict = 'rate' AND band IS NULL
+            THEN 'unrated: ' || ref || ' has no rate at this time (none of its bands covers it)'
+        WHEN verdict = 'rate' THEN 'unrated: ' || ref || ' has no rate for band ' || band
+        WHEN verdict IS NOT NULL THEN ref
         WHEN dtype = 'internal' THEN 'free: internal'
-        WHEN final_status = 'free' AND direction = 'in' AND key_id IS NULL
-            THEN 'incoming: not charged' || coalesce(' (' || plan_version || ')', '')
-        WHEN final_status = 'free' THEN 'free: ' || dtype || coalesce(' (' || plan_version || ')', '')
-        WHEN plan IS NULL OR plan = ''
-            THEN 'unrated: no tariff plan' || coalesce(' for gateway ' || gateway, '')
+        WHEN direction = 'in' THEN 'incoming: not charged'
+        WHEN final_status = 'free' THEN 'free: ' || dtype
+        WHEN plan IS NULL OR plan = '' THEN 'unrated: no tariff plan' || coalesce(' for gateway ' || gateway, '')
         WHEN plan_error IS NOT NULL THEN 'unrated: tariff plan ' || plan || ' cannot be read: ' || plan_error
         WHEN plan_id IS NULL THEN 'unrated: no tariff plan named ' || plan || ' is installed'
-        WHEN version_id IS NULL
-            THEN 'unrated: plan ' || plan || ' has no version in force at ' || strftime(t0, '%Y-%m-%d %H:%M:%S UTC')
-        WHEN dtype IS NULL OR dtype = 'unknown' THEN 'unrated: unknown destination'
-        WHEN key_id IS NULL
-            THEN 'unrated: no rate for ' || coalesce('+' || digits, nation || ' ' || dtype, dtype) || ' in ' || plan_version
-        WHEN rate_id IS NULL AND band IS NULL
-            THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no rate at this time (none of its bands covers it)'
-        WHEN rate_id IS NULL
-            THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no rate for band ' || band
-        WHEN missing
-            THEN 'unrated: ' || plan_version || ' ' || key_label || ' has no rate for band '
-                || coalesce(missing_band, '(none)') || ' later in the call'
+        ELSE 'unrated: plan ' || plan || ' has no version in force at ' || strftime(t0, '%Y-%m-%d %H:%M:%S UTC')
     END AS rate_ref
-FROM labelled;
+FROM settled;

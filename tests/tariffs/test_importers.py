@@ -17,7 +17,7 @@ from tariffs.deck import DeckOptions, read_deck
 from tariffs.demo import PLANS, folder
 from tariffs.model import TariffError
 from tariffs.own import read_plan, write_plan
-from tariffs.rating import RATE_IN_SCHEMA, rate_table
+from tariffs.rating import RATE_IN_SCHEMA, RATE_NUMBERS_SCHEMA, rate_table
 from tests.tariffs.conftest import SAMPLES, price
 
 ASTERISELL = SAMPLES / "asterisell" / "international_call_rates_example.csv"
@@ -98,22 +98,16 @@ def test_deck_errors_name_file_line_and_field(tmp_path, text, line, field, probl
 def rate_digits(plan, digits: str, at: datetime, seconds: int) -> dict:
     """Rate raw digits (CGRateS tutorial destinations are not E.164) with the engine directly."""
     rows = pa.table(
-        {
-            "unit_id": [1],
-            "plan": [plan.name],
-            "gateway": [None],
-            "digits": [digits],
-            "nation": ["XX"],
-            "dtype": ["national"],
-            "direction": ["out"],
-            "t0": [at],
-            "duration_s": [seconds],
-        },
+        {"unit_id": [1], "plan": [plan.name], "gateway": [None], "number_id": [7], "t0": [at], "duration_s": [seconds]},
         schema=RATE_IN_SCHEMA,
+    )
+    numbers = pa.table(
+        {"number_id": [7], "digits": [digits], "nation": ["XX"], "dtype": ["national"], "direction": ["out"]},
+        schema=RATE_NUMBERS_SCHEMA,
     )
     con = duckdb.connect()
     try:
-        return rate_table(con, book_of([plan]), rows).to_pylist()[0]
+        return rate_table(con, book_of([plan]), rows, numbers).to_pylist()[0]
     finally:
         con.close()
 
@@ -204,7 +198,7 @@ OWN_ERRORS = [
     ("prefix,price,colour\n39,0.1,red\n", {}, "rates.csv", 1, "colour", "unknown column"),
     ("prefix,band,price\n39,lunch,0.1\n", {}, "rates.csv", 2, "band", "not defined"),
     ("class,price\nXX mobiles,0.1\n", {}, "rates.csv", 2, "class", "is not one of"),
-    ("prefix,price\n39,0.1\n39,0.2\n", {}, "rates.csv", 3, "prefix", "priced twice (also on line 3)"),
+    ("prefix,price\n39,0.1\n39,0.2\n", {}, "rates.csv", 3, "prefix", "priced twice (first on line 2)"),
     ("prefix,price,first_block\n39,0.1,thirty\n", {}, "rates.csv", 2, "first_block", "whole number"),
     ("prefix,price,rounding_method\n39,0.1,sideways\n", {}, "rates.csv", 2, "rounding_method", "must be one of"),
     ("prefix,price\n39,0.1\n", {"currency": "euro"}, "plan.toml", None, "currency", "ISO 4217"),
