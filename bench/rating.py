@@ -1,10 +1,11 @@
 """Classification and rating speed, and tariff deck import time, beside baselines measured in the same run.
 
-    python -m bench.rating [--legs 10000000] [--numbers 300000] [--prefixes 200000] [--workers 2]
+    python -m bench.rating [--legs 10000000] [--days 30] [--numbers 300000] [--prefixes 200000] [--workers 2]
 
-Builds a synthetic day of calls for the demo company's three sites (Milano, London, New York)
-directly as a DuckDB table, drawn from a few hundred thousand distinct dialled numbers (made from
-phonenumbers' example numbers, dialled with each site's access code), then times in one run:
+Builds synthetic days of calls for the demo company's three sites (Milano, London, New York)
+directly as DuckDB tables, drawn from a few hundred thousand distinct dialled numbers (made from
+phonenumbers' example numbers, dialled with each site's access code), and prices them a day at a
+time as the pipeline does, timing in one run:
 
 * baseline: a bare DuckDB hash join of every leg to a table of its number's class, and a sum;
 * classification only: phonenumbers over the distinct numbers (what the cache saves);
@@ -23,7 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -127,7 +128,10 @@ def dialled_numbers(count: int, seed: int = 7) -> list[tuple[str, str]]:
 
 
 def build_legs(con: duckdb.DuckDBPyConnection, numbers: list[tuple[str, str]], legs: int, day: date) -> None:
-    """A `calls_day` table of `legs` rows: outgoing calls (some transferred) and incoming ones, on one UTC day."""
+    """A `calls_day` table of `legs` rows: outgoing calls (some transferred) and incoming ones, on one UTC day.
+
+    The caller sets DuckDB's random seed, so a day can be built again identically.
+    """
     gateways = {s[0]: s[3] for s in SITES}
     con.register(
         "bench_numbers",
@@ -140,7 +144,6 @@ def build_legs(con: duckdb.DuckDBPyConnection, numbers: list[tuple[str, str]], l
             }
         ),
     )
-    con.execute("SELECT setseed(0.7)")
     con.execute(
         """
         CREATE OR REPLACE TABLE calls_day AS
@@ -228,26 +231,27 @@ def deck_import(work: Path, settings, prefixes: int) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--legs", type=int, default=10_000_000)
+    parser.add_argument("--days", type=int, default=30, help="UTC days the legs spread over (priced a day at a time)")
     parser.add_argument("--numbers", type=int, default=300_000)
     parser.add_argument("--prefixes", type=int, default=200_000)
     parser.add_argument("--workers", type=int, default=2, help="processes for classifying new numbers")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="rl-bench-rating-"))
-    day = date(2025, 6, 6)
+    days = [date(2025, 6, 1) + timedelta(days=i) for i in range(args.days)]
+    per_day = args.legs // args.days
+    legs = per_day * args.days
     try:
         home = work / "home"
         home.mkdir()
         (home / "ringledger.toml").write_text(CONFIG + f"\n[tariffs]\nclassify_workers = {args.workers}\n")
         settings = load_settings(home=home)
         demo.install(settings.tariffs_dir)
-        print(f"generating {args.numbers:,} numbers and {args.legs:,} legs ...", file=sys.stderr)
+        print(f"generating {args.numbers:,} numbers ...", file=sys.stderr)
         numbers = dialled_numbers(args.numbers)
         con = duckdb.connect()
         con.execute("SET TimeZone = 'UTC'")
-        build_legs(con, numbers, args.legs, day)
-        con.execute("CREATE TABLE bench_legs AS SELECT * FROM calls_day")
 
-        # classification only (what the number cache saves on every later run)
+        # baseline 1: classification only (what the number cache saves on every later run)
         plans = numbering_plans(settings)
         started = time.perf_counter()
         parts = []
@@ -258,41 +262,50 @@ def main(argv: list[str] | None = None) -> dict:
         classify_s = time.perf_counter() - started
         classes = pa.concat_tables(parts)
 
-        join_s = bare_join(con, classes, "bench_legs")
+        # baseline 2: a bare DuckDB join of every leg to its number's class; then the real thing, a day at a time
         lake = Lake(settings.lake_dir)
-        timings = {}
+        timings = {"join": 0.0, "cold": 0.0, "warm": 0.0}
+        counts = {"new": 0, "priced": 0, "unrated": 0}
         for label in ("cold", "warm"):
-            con.execute("CREATE OR REPLACE TABLE calls_day AS SELECT * FROM bench_legs")
-            with lake.writer() as writer:
-                started = time.perf_counter()
-                result = price_calls_day(con, writer, settings, day)
-                timings[label] = time.perf_counter() - started
-            print(
-                f"  {label}: {timings[label]:.1f} s, {result.new_numbers:,} numbers classified, "
-                f"{result.priced:,} rows priced, {result.unrated:,} without a cost",
-                file=sys.stderr,
-            )
+            for i, day in enumerate(days):
+                con.execute(f"SELECT setseed({(i + 1) / (len(days) + 2)})").fetchall()
+                build_legs(con, numbers, per_day, day)
+                if label == "cold":
+                    timings["join"] += bare_join(con, classes, "calls_day")
+                with lake.writer() as writer:
+                    started = time.perf_counter()
+                    done = price_calls_day(con, writer, settings, day)
+                    timings[label] += time.perf_counter() - started
+                if label == "cold":
+                    counts["new"] += done.new_numbers
+                counts["priced"] += done.priced if label == "warm" else 0
+                counts["unrated"] += done.unrated if label == "warm" else 0
+            print(f"  {label}: {timings[label]:.1f} s for {legs:,} legs", file=sys.stderr)
         unrated = con.execute(
             "SELECT rate_ref, count(*) FROM calls_day WHERE cost IS NULL GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
         ).fetchall()
         con.close()
         deck_s, deck_read_s = deck_import(work, settings, args.prefixes)
 
-        legs = args.legs
+        join_s = timings["join"]
         result = {
             "machine": machine(),
             "legs": legs,
+            "days": args.days,
             "distinct_numbers": args.numbers,
             "workers": args.workers,
             "baseline_join_s": join_s,
             "baseline_join_rows_per_s": legs / join_s,
             "classify_only_s": classify_s,
             "classify_only_numbers_per_s": args.numbers / classify_s,
+            "numbers_classified_cold": counts["new"],
             "cold_s": timings["cold"],
             "cold_legs_per_s": legs / timings["cold"],
             "warm_s": timings["warm"],
             "warm_legs_per_s": legs / timings["warm"],
             "warm_vs_baseline_join": timings["warm"] / join_s,
+            "priced_rows": counts["priced"],
+            "unrated_rows": counts["unrated"],
             "target_ingest_legs_per_s": TARGET_INGEST_LEGS_S,
             "deck_prefixes": args.prefixes,
             "deck_import_s": deck_s,
@@ -303,13 +316,15 @@ def main(argv: list[str] | None = None) -> dict:
         OUT.mkdir(parents=True, exist_ok=True)
         (OUT / "rating.json").write_text(json.dumps(result, indent=1))
         print(
-            f"{legs:,} legs from {args.numbers:,} distinct numbers ({args.workers} classification processes)\n"
+            f"{legs:,} legs over {args.days} days from {args.numbers:,} distinct numbers "
+            f"({args.workers} classification processes)\n"
             f"  baseline, bare DuckDB join of legs to number classes: {join_s:.2f} s = {legs / join_s:,.0f} rows/s\n"
             f"  baseline, classification only: {classify_s:.1f} s = {args.numbers / classify_s:,.0f} numbers/s\n"
-            f"  classification + rating, empty number cache: {timings['cold']:.1f} s = "
-            f"{legs / timings['cold']:,.0f} legs/s\n"
+            f"  classification + rating, empty number cache ({counts['new']:,} numbers classified): "
+            f"{timings['cold']:.1f} s = {legs / timings['cold']:,.0f} legs/s\n"
             f"  classification + rating, warm number cache: {timings['warm']:.1f} s = "
-            f"{legs / timings['warm']:,.0f} legs/s ({timings['warm'] / join_s:.1f}x the bare join)\n"
+            f"{legs / timings['warm']:,.0f} legs/s ({timings['warm'] / join_s:.1f}x the bare join); "
+            f"{counts['unrated']:,} rows without a cost\n"
             f"  target: the whole ingest (parse + calls + classify + rate) at >= {TARGET_INGEST_LEGS_S:,} legs/s\n"
             f"  deck import, {args.prefixes:,} prefixes: {deck_s:.2f} s (read {deck_read_s:.2f} s; "
             f"target <= {TARGET_DECK_S} s)\n"

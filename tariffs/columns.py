@@ -127,7 +127,7 @@ def decimals(
         out = pc.cast(arr, PRICE_TYPE)
         if first_index(pc.less(out, pa.scalar(0, PRICE_TYPE))) is None:
             return out
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:
         pass
     for value, line in zip(_blank_to_null(values).to_pylist(), lines, strict=True):
         if value is not None:
@@ -144,7 +144,7 @@ def integers(
         out = pc.cast(arr, pa.int32())
         if first_index(pc.less(out, minimum)) is None:
             return out
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:
         pass
     for value, line in zip(arr.to_pylist(), lines, strict=True):
         if value is not None:

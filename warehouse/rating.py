@@ -446,55 +446,39 @@ WHERE c.billable AND c.direction IN ('outgoing', 'incoming', 'tandem')
 """
 
 _PRICED_DAY = """
-CREATE OR REPLACE TEMP TABLE rl_result AS
-SELECT
-    n.rid,
-    k.e164,
-    k.nation,
-    k.area,
-    coalesce(k.destination_type, 'unknown') AS destination_type,
-    k.operator,
-    p.rid IS NOT NULL AS priced,
-    p.cost,
-    p.tariff_plan,
-    p.rate_ref,
-    p.plan_cost,
-    p.plan_currency
-FROM rl_row_numbers AS n
-JOIN num_class AS k ON k.number_id = n.number_id
-LEFT JOIN priced_rows AS p ON p.rid = n.rid;
-
 CREATE OR REPLACE TABLE calls_day_priced AS
 SELECT c.* REPLACE (
-    coalesce(r.e164, c.e164) AS e164,
-    coalesce(r.nation, c.nation) AS nation,
-    coalesce(r.area, c.area) AS area,
-    CASE WHEN c.direction = 'internal' THEN 'internal' ELSE coalesce(r.destination_type, 'unknown') END
+    coalesce(k.e164, c.e164) AS e164,
+    coalesce(k.nation, c.nation) AS nation,
+    coalesce(k.area, c.area) AS area,
+    CASE WHEN c.direction = 'internal' THEN 'internal' ELSE coalesce(k.destination_type, 'unknown') END
         AS destination_type,
-    coalesce(r.operator, c.operator) AS operator,
+    coalesce(k.operator, c.operator) AS operator,
     CASE
-        WHEN r.priced THEN r.cost
+        WHEN p.rid IS NOT NULL THEN p.cost
         WHEN c.direction = 'internal' THEN CAST(0 AS DECIMAL(18, 6))
     END AS cost,
     CASE
-        WHEN r.priced AND r.cost IS NOT NULL THEN $currency
-        WHEN NOT coalesce(r.priced, false) AND c.direction = 'internal' THEN $currency
+        WHEN p.rid IS NOT NULL AND p.cost IS NOT NULL THEN $currency
+        WHEN p.rid IS NULL AND c.direction = 'internal' THEN $currency
     END AS currency,
-    coalesce(r.tariff_plan, d.plan) AS tariff_plan,
+    coalesce(p.tariff_plan, d.plan) AS tariff_plan,
     CASE
-        WHEN r.priced THEN r.rate_ref
+        WHEN p.rid IS NOT NULL THEN p.rate_ref
         WHEN c.direction = 'internal' THEN 'free: internal'
         ELSE 'not billable: ' || CASE
             WHEN c.leg_role = 'transit' THEN 'transit leg with nobody inside the company'
             ELSE c.leg_kind || ' leg'
         END
     END AS rate_ref,
-    r.plan_cost AS plan_cost,
-    r.plan_currency AS plan_currency
+    p.plan_cost AS plan_cost,
+    p.plan_currency AS plan_currency
 )
 FROM calls_day AS c
-LEFT JOIN rl_result AS r ON r.rid = c.rowid
-LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device;
+LEFT JOIN rl_row_numbers AS n ON n.rid = c.rowid
+LEFT JOIN num_class AS k ON k.number_id = n.number_id
+LEFT JOIN priced_rows AS p ON p.rid = c.rowid
+LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device
 """
 
 
@@ -510,7 +494,6 @@ _WORK_TABLES = (
     "rl_multi",
     "rate_in",
     "priced_rows",
-    "rl_result",
 )
 
 
