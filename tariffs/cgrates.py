@@ -70,6 +70,7 @@ class _Row:
     cells: list[str]
 
     def get(self, i: int, name: str, *, required: bool = True) -> str:
+        """Field i, trimmed; an empty required field is an error naming the file, line and field."""
         value = self.cells[i].strip() if i < len(self.cells) else ""
         if required and not value:
             raise TariffError(self.file, "is empty", self.line, name)

@@ -295,8 +295,3 @@ def _duplicate(file: str | Path, row: dict, first: int, again: int) -> None:
         what = f"class {row['class_nation']} {row['class_type']}"
     band = f" in band {row['band']}" if row["band"] else ""
     raise TariffError(file, f"{what}{band} is priced twice (first on line {first})", again or None, "prefix")
-
-
-def empty_rates() -> pa.Table:
-    """A version with no rate rows."""
-    return RATE_SCHEMA.empty_table()

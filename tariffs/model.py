@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 import zoneinfo
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -106,15 +106,6 @@ class Step:
     price: Decimal
     per_s: int = 60
     increment_s: int = 1
-
-
-def classic_steps(price: Decimal, first_block: int, increment: int, per_s: int = 60) -> list[Step]:
-    """Steps of the usual a/b billing: a first block of `first_block` s, then `increment` s blocks."""
-    increment = max(int(increment), 1)
-    first_block = int(first_block) or increment
-    if first_block == increment:
-        return [Step(0, price, per_s, increment)]
-    return [Step(0, price, per_s, first_block), Step(first_block, price, per_s, increment)]
 
 
 @dataclass(frozen=True)
@@ -202,18 +193,8 @@ class Plan:
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
+        """The plan's time zone."""
         return zoneinfo.ZoneInfo(self.time_zone)
-
-    def version_at(self, when: datetime) -> Version | None:
-        """The version in force at an instant."""
-        for v in self.versions:
-            if (v.valid_from is None or v.valid_from <= when) and (v.valid_to is None or when < v.valid_to):
-                return v
-        return None
-
-    def with_versions(self, versions: tuple[Version, ...]) -> Plan:
-        """The same plan with other versions."""
-        return replace(self, versions=versions)
 
 
 # -- parsing helpers shared by the importers ---------------------------------------------------------

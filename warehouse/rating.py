@@ -635,6 +635,7 @@ class Difference:
 
     @property
     def change(self) -> Decimal:
+        """After minus before."""
         return self.after - self.before
 
 

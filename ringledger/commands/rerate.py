@@ -11,6 +11,7 @@ from warehouse.config import load_settings
 
 
 def register(sub) -> None:
+    """Add `ringledger rerate`."""
     p = sub.add_parser("rerate", help="re-price the calls of a period with today's tariffs and exchange rates")
     p.add_argument("--from", dest="start", required=True, help="first UTC day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", required=True, help="last UTC day, YYYY-MM-DD")
@@ -26,6 +27,7 @@ def _day(text: str, what: str) -> date:
 
 
 def run(args) -> int:
+    """Re-price a period and print the change per cost centre."""
     from warehouse.rating import rerate
 
     settings = load_settings()

@@ -20,6 +20,7 @@ from warehouse.config import load_settings
 
 
 def register(sub) -> None:
+    """Add `ringledger tariff` and its actions."""
     p = sub.add_parser("tariff", help="tariff plans: import, check, list, classify, quote, explain, what-if")
     t = p.add_subparsers(dest="tariff_command", metavar="ACTION")
     t.required = True
@@ -153,6 +154,7 @@ def _summary(plan: Plan) -> list[str]:
 
 
 def run_import(args) -> int:
+    """Import a plan into the tariffs folder and mark the days it re-prices."""
     from warehouse.rating import affected_days, load_tariffs, mark_days
     from warehouse.tariff_files import install
 
@@ -180,6 +182,7 @@ def run_import(args) -> int:
 
 
 def run_check(args) -> int:
+    """Read a plan without installing it and say what it holds."""
     settings = load_settings()
     plans, note = read_any(args, settings)
     print(f"{args.path}: {note}, no problems found")
@@ -195,6 +198,7 @@ def run_check(args) -> int:
 
 
 def run_list(args) -> int:
+    """List the installed plans and their versions."""
     from warehouse.rating import load_tariffs
 
     settings = load_settings()
@@ -229,6 +233,7 @@ def _numbering(args, settings):
 
 
 def run_classify(args) -> int:
+    """Classify numbers as a site dials them."""
     settings = load_settings()
     plan = _numbering(args, settings)
     if plan is None:
@@ -266,6 +271,7 @@ def _at(text: str) -> datetime:
 
 
 def run_quote(args) -> int:
+    """Price one call and print its explanation."""
     from warehouse.rating import load_tariffs
 
     settings = load_settings()
@@ -286,6 +292,7 @@ def run_quote(args) -> int:
 
 
 def run_explain(args) -> int:
+    """Explain the prices of a stored call's billable rows."""
     from warehouse.rating import explain_call
 
     settings = load_settings()
@@ -359,6 +366,7 @@ def print_differences(diffs, currency: str, before: str, after: str, as_json: bo
 
 
 def run_whatif(args) -> int:
+    """Price a period under another plan and show the difference."""
     from warehouse.rating import whatif
 
     settings = load_settings()

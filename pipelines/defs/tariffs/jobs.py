@@ -24,4 +24,5 @@ def rerate_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerRe
 
 @dg.job(description="Re-price the days whose tariff plan versions changed")
 def tariff_rerate_job():
+    """Re-price the days whose tariff plan versions changed."""
     rerate_changed_days()
