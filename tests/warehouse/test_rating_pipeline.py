@@ -15,6 +15,7 @@ from tariffs.numbering import PHONENUMBERS_VERSION
 from tariffs.own import read_plan
 from tariffs.rating import quote
 from tests.warehouse.company import make_company
+from warehouse.config import load_settings
 from warehouse.lake import Lake
 
 
@@ -261,3 +262,22 @@ def test_the_commands(company, capsys):
         main(["tariff", "quote", "--plan", "nope", "--number", "1", "--at", "2025-06-06T10:00", "--duration", "1"]) == 2
     )
     assert "no tariff plan 'nope'" in capsys.readouterr().err
+
+
+def test_the_demo_company_calls_all_carry_a_cost(home):
+    from ringledger.demo import load_demo
+
+    load_demo(home, legs=3000, days=3, seed=3, end=datetime.fromisoformat("2026-10-02T18:00:00+00:00"))
+    settings = load_settings()
+    con = warehouse.connect(settings)
+    unpriced = con.execute("SELECT rate_ref, count(*) FROM calls WHERE billable AND cost IS NULL GROUP BY 1").fetchall()
+    assert unpriced == []
+    plans = dict(con.execute("SELECT tariff_plan, sum(cost) FROM calls WHERE billable GROUP BY 1").fetchall())
+    assert set(plans) == {"it-carrier", "uk-carrier", "us-carrier"}
+    assert all(total > 0 for total in plans.values())
+    # the demo spans it-carrier's price change of 1 October 2026
+    versions = {r[0] for r in con.execute(
+        "SELECT split_part(split_part(rate_ref, ' ', 1), '@', 2) FROM calls "
+        "WHERE tariff_plan = 'it-carrier' AND rate_ref LIKE 'it-carrier@%'"
+    ).fetchall()}  # fmt: skip
+    assert versions == {"2025", "2026-10"}
