@@ -154,18 +154,11 @@ def classify_numbers(
     )
     con.execute("CREATE OR REPLACE TEMP TABLE rl_need AS SELECT DISTINCT profile, raw FROM rl_keyed")
     lake = Lake(settings.lake_dir)
-    files = lake.files("numbers")
-    if files:
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE num_class AS "
-            "SELECT c.* EXCLUDE (pn_version) FROM read_parquet(?) AS c "
-            "SEMI JOIN rl_need AS n ON n.profile = c.profile AND n.raw = c.raw "
-            "WHERE c.pn_version = ? "
-            "QUALIFY row_number() OVER (PARTITION BY c.profile, c.raw) = 1",
-            [[str(f) for f in files], PHONENUMBERS_VERSION],
-        )
-    else:
-        _table(con, "num_class", NUMBER_SCHEMA.empty_table().drop_columns(["pn_version"]))
+    _load_cache(con, lake)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE num_class AS "
+        "SELECT c.* FROM rl_cache AS c SEMI JOIN rl_need AS n ON n.profile = c.profile AND n.raw = c.raw"
+    )
     missing = con.execute(
         "SELECT n.profile, list(n.raw) FROM rl_need AS n "
         "ANTI JOIN num_class AS c USING (profile, raw) GROUP BY n.profile"
@@ -188,10 +181,12 @@ def classify_numbers(
         con.register("num_fresh", fresh.drop_columns(["pn_version"]))
         try:
             con.execute("INSERT INTO num_class SELECT * FROM num_fresh")
+            con.execute("INSERT INTO rl_cache SELECT * FROM num_fresh")
         finally:
             con.unregister("num_fresh")
         if writer is not None:
-            _store_numbers(writer, fresh)
+            version = _store_numbers(writer, fresh)
+            con.execute("UPDATE rl_cache_state SET version = ?", [version])
     con.execute(_NUMBER_IDS)
     return {"numbers": con.execute("SELECT count(*) FROM num_class").fetchall()[0][0], "new": new}
 
@@ -213,7 +208,33 @@ FROM num_class;
 """
 
 
-def _store_numbers(writer: LakeWriter, fresh: pa.Table) -> None:
+def _load_cache(con: duckdb.DuckDBPyConnection, lake: Lake) -> None:
+    """The lake's number cache as temp table `rl_cache`, read once per connection while the lake's copy is unchanged.
+
+    A connection that builds many days (a re-rate, a backfill) reads the cache once instead of once a day.
+    """
+    version = lake.manifest("numbers").version
+    try:
+        held = con.execute("SELECT version FROM rl_cache_state").fetchall()
+    except duckdb.Error:
+        held = []
+    if held and held[0][0] == version:
+        return
+    files = lake.files("numbers")
+    if files:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE rl_cache AS "
+            "SELECT * EXCLUDE (pn_version) FROM read_parquet(?) WHERE pn_version = ? "
+            "QUALIFY row_number() OVER (PARTITION BY profile, raw) = 1",
+            [[str(f) for f in files], PHONENUMBERS_VERSION],
+        )
+    else:
+        _table(con, "rl_cache", NUMBER_SCHEMA.empty_table().drop_columns(["pn_version"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE rl_cache_state AS SELECT CAST(? AS BIGINT) AS version", [version])
+
+
+def _store_numbers(writer: LakeWriter, fresh: pa.Table) -> int:
+    """Add newly classified numbers to the lake's cache; returns the cache's new manifest version."""
     lake = writer.lake
     stage = lake.staging_dir(f"numbers-{uuid.uuid4().hex[:8]}")
     target = stage / f"numbers-{uuid.uuid4().hex[:12]}.parquet"
@@ -234,7 +255,8 @@ def _store_numbers(writer: LakeWriter, fresh: pa.Table) -> None:
             )
         finally:
             con.close()
-        writer.publish("numbers", replace={"": [merged]})
+        manifest = writer.publish("numbers", replace={"": [merged]})
+    return manifest.version
 
 
 # -- pricing rows --------------------------------------------------------------------------------------
