@@ -25,10 +25,11 @@ import hashlib
 import json
 import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 
 import phonenumbers as pn
 import pyarrow as pa
@@ -229,19 +230,58 @@ def _classify_chunk(args: tuple[NumberingPlan, list[str], str]) -> list[tuple]:
     return out
 
 
+def _as_table(rows: list[tuple]) -> pa.Table:
+    cols: list[list] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in CLASS_SCHEMA]
+    return pa.table([pa.array(c, f.type) for c, f in zip(cols, CLASS_SCHEMA, strict=True)], schema=CLASS_SCHEMA)
+
+
+def _plan_json(plan: NumberingPlan) -> dict:
+    return {k: v for k, v in asdict(plan).items() if not k.startswith("_")}
+
+
+def _in_worker(plan: NumberingPlan, raws: list[str], direction: str) -> pa.Table:
+    """Classify in a child Python (`python -m tariffs.numbering`), the batch in on stdin, Arrow out on stdout.
+
+    A child process of its own, not a multiprocessing pool: a pool would re-run the parent's main
+    script in each worker (a Dagster run, a Streamlit page), and forking a process that holds
+    DuckDB threads is unsafe.
+    """
+    payload = json.dumps({"plan": _plan_json(plan), "direction": direction, "raws": raws}).encode()
+    proc = subprocess.run([sys.executable, "-m", "tariffs.numbering"], input=payload, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"number classification worker failed: {proc.stderr.decode(errors='replace')[-2000:]}")
+    with pa.ipc.open_stream(proc.stdout) as reader:
+        return reader.read_all()
+
+
 def classify_many(plan: NumberingPlan, raws: Sequence[str], direction: str = "out", workers: int = 1) -> pa.Table:
     """Classify many distinct numbers into a table (`CLASS_SCHEMA`); several processes when asked."""
     raws = list(raws)
     if workers > 1 and len(raws) >= 20_000:
-        size = max(len(raws) // (workers * 4), 1)
-        chunks = [(plan, raws[i : i + size], direction) for i in range(0, len(raws), size)]
-        # spawn, not fork: the caller may hold DuckDB threads and locks
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            rows = [r for part in pool.map(_classify_chunk, chunks) for r in part]
-    else:
-        rows = _classify_chunk((plan, raws, direction))
-    cols: list[list] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in CLASS_SCHEMA]
-    return pa.table([pa.array(c, f.type) for c, f in zip(cols, CLASS_SCHEMA, strict=True)], schema=CLASS_SCHEMA)
+        size = -(-len(raws) // workers)
+        chunks = [raws[i : i + size] for i in range(0, len(raws), size)]
+        with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
+            parts = list(pool.map(lambda chunk: _in_worker(plan, chunk, direction), chunks))
+        return pa.concat_tables(parts).cast(CLASS_SCHEMA)
+    return _as_table(_classify_chunk((plan, raws, direction)))
+
+
+def _worker_main() -> None:
+    """The child side of `_in_worker`: a JSON batch on stdin, the classes as an Arrow stream on stdout."""
+    job = json.loads(sys.stdin.buffer.read())
+    spec = job["plan"]
+    plan = NumberingPlan(
+        **{
+            **spec,
+            "access_codes": tuple(spec["access_codes"]),
+            "internal_ranges": tuple(tuple(r) for r in spec["internal_ranges"]),
+            "emergency_numbers": tuple(spec["emergency_numbers"]),
+            "areas": tuple(spec["areas"]),
+        }
+    )
+    table = _as_table(_classify_chunk((plan, job["raws"], job["direction"])))
+    with pa.ipc.new_stream(sys.stdout.buffer, table.schema) as writer:
+        writer.write_table(table)
 
 
 def default_workers() -> int:
@@ -276,3 +316,7 @@ def numbering_plan(
         areas=tuple(areas),
         language=language,
     )
+
+
+if __name__ == "__main__":
+    _worker_main()
