@@ -12,6 +12,7 @@ DOMAINS = [
     "pipelines.defs.budgets",
     "pipelines.defs.mail",
     "pipelines.defs.directory",
+    "pipelines.defs.tariffs",
 ]
 
 

@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "ringledger.commands.demo",
     "ringledger.commands.report",
     "ringledger.commands.tokens",
+    "ringledger.commands.tariff",
+    "ringledger.commands.rerate",
 ]
 
 

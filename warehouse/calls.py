@@ -13,6 +13,7 @@ import pyarrow as pa
 from warehouse.config import Settings
 from warehouse.cucm_format import CAUSES, REDIRECT_REASONS
 from warehouse.lake import LakeWriter
+from warehouse.rating import price_calls_day
 from warehouse.schemas import empty_raw
 
 ENDPOINT_PREFIXES = ("sep", "csf", "bot", "tct", "tab", "ata", "cipc", "udp")
@@ -122,6 +123,8 @@ def build_day(writer: LakeWriter, settings: Settings, day: date, con: duckdb.Duc
     rel = calls_relation(con, settings, day)
     con.execute("DROP TABLE IF EXISTS calls_day")
     rel.to_table("calls_day")
+    # classify the numbers and price the rows before anything is written (warehouse.rating)
+    pricing = price_calls_day(con, writer, settings, day)
     rows = con.execute("SELECT count(*) FROM calls_day").fetchall()[0][0]
     if rows:
         con.execute(f"COPY calls_day TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
@@ -145,6 +148,7 @@ def build_day(writer: LakeWriter, settings: Settings, day: date, con: duckdb.Duc
         """
     )
     writer.publish("daily_rollups", replace={str(day): [rollup] if rows else []})
+    writer.publish("rating_days", replace={str(day): [pricing.record] if rows and pricing.record else []})
     con.execute("DROP TABLE IF EXISTS calls_day")
     return rows
 

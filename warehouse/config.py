@@ -12,6 +12,7 @@ import os
 import re
 import tomllib
 import zoneinfo
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -43,9 +44,17 @@ class Company(_Section):
     name: str = "Ringledger"
     time_zone: str = "UTC"
     language: str = "en"
+    # The reporting currency: every call's `cost` is in it (carriers' own amounts are in `plan_cost`).
     currency: str = "EUR"
 
     _zone = field_validator("time_zone")(_check_zone)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", value):
+            raise ValueError(f"currency {value!r} must be an ISO 4217 code such as EUR")
+        return value
 
 
 class NumberRange(_Section):
@@ -82,6 +91,8 @@ class Site(_Section):
     internal_ranges: list[str] = Field(default_factory=list)
     # Numbers the dial plan turns into emergency calls beyond the country's own (e.g. "9911", "0112").
     emergency_numbers: list[str] = Field(default_factory=list)
+    # The geocoder area whose numbers are "local" calls (e.g. "Milano", "New York"); default: the site's name.
+    area: str = ""
 
     _zone = field_validator("time_zone")(_check_zone)
 
@@ -141,6 +152,34 @@ class Ingest(_Section):
     forwarded_calls_charged_to: Literal["forwarder", "caller"] = "forwarder"
     # Bytes of CDR text parsed per batch; bounds memory when ingesting millions of legs.
     batch_bytes: int = Field(default=256 * 1024 * 1024, ge=1024 * 1024)
+
+
+class TariffSource(_Section):
+    """A tariff plan kept outside the tariffs folder: its path and the terms its format does not carry."""
+
+    path: str
+    format: Literal["", "own", "deck", "cgrates"] = ""
+    # For decks and CGRateS folders (they carry no currency, zone or billing): default the company's currency.
+    currency: str = ""
+    time_zone: str = "UTC"
+    country: str = ""
+    billing: str = "1/1"
+
+    @field_validator("billing")
+    @classmethod
+    def _billing(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*\d{1,5}\s*(/\s*\d{1,5})?\s*", value) or value.strip().startswith("0"):
+            raise ValueError(f"billing {value!r} must look like 60/60, 30/6 or 1/1")
+        return value
+
+    _zone = field_validator("time_zone")(_check_zone)
+
+
+class Tariffs(_Section):
+    # Plans by name, beyond the own-format folders in $RINGLEDGER_HOME/tariffs.
+    plans: dict[str, TariffSource] = Field(default_factory=dict)
+    # Processes that classify a large batch of new numbers (0: as many as the machine has, up to 4).
+    classify_workers: int = Field(default=0, ge=0, le=64)
 
 
 class Database(_Section):
@@ -564,7 +603,26 @@ class Settings(_Section):
     budgets: Budgets = Budgets()
     phone_lock: PhoneLock = PhoneLock()
     smtp: Smtp = Smtp()
+    tariffs: Tariffs = Tariffs()
+    # Exchange rates into the company currency: GBP = 1.17 means one pound is 1.17 of the company currency.
+    currencies: dict[str, Decimal] = Field(default_factory=dict)
     demo: bool = False
+
+    @field_validator("currencies")
+    @classmethod
+    def _rates(cls, values: dict[str, Decimal]) -> dict[str, Decimal]:
+        for code, rate in values.items():
+            if not re.fullmatch(r"[A-Z]{3}", code):
+                raise ValueError(f"{code!r} is not an ISO 4217 currency code such as GBP")
+            if not rate.is_finite() or rate <= 0:
+                raise ValueError(f"{code} = {rate}: an exchange rate must be more than 0")
+        return values
+
+    def exchange_rate(self, currency: str) -> Decimal | None:
+        """How much of the company currency one unit of `currency` is worth (None when not configured)."""
+        if currency == self.company.currency:
+            return Decimal(1)
+        return self.currencies.get(currency)
 
     @model_validator(mode="after")
     def _references(self) -> Settings:

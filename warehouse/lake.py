@@ -31,6 +31,8 @@ DATASETS = {
     "calls": "one row per CDR leg per internal party (the calls contract)",
     "daily_rollups": "cost, calls and minutes per day, extension, gateway and destination type",
     "directory": "snapshot of users and extension assignments from the app database",
+    "numbers": "each distinct dialled number classified once per site dial plan (E.164, nation, type, area, operator)",
+    "rating_days": "which tariff plan versions priced each day's calls, to find the days a tariff change affects",
 }
 
 

@@ -519,9 +519,15 @@ def directory_csv(company: Company) -> str:
     return out.getvalue()
 
 
-def config_toml() -> str:
-    """ringledger.toml for the demo company: company, sites and device inventory."""
+def config_toml(tariff_folder: str | None = None) -> str:
+    """ringledger.toml for the demo company: company, sites, device inventory and exchange rates.
+
+    With `tariff_folder` (relative to the file), the carriers' tariff plans are configured from
+    there; otherwise they are expected in the data home's tariffs folder (where load_demo puts them).
+    """
     import tomlkit
+
+    from tariffs import demo as demo_tariffs
 
     doc = tomlkit.document()
     for line in (
@@ -565,4 +571,19 @@ def config_toml() -> str:
             t.add("channels", d.channels)
         devices.append(t)
     doc.add("devices", devices)
+    rates = tomlkit.table()
+    for code, rate in demo_tariffs.EXCHANGE_RATES.items():
+        rates.add(code, float(rate))
+    doc.add(tomlkit.nl())
+    doc.add(tomlkit.comment(f"Exchange rates into {CURRENCY}: the carriers bill in their own currency."))
+    doc.add("currencies", rates)
+    if tariff_folder is not None:
+        tariffs = tomlkit.table()
+        plans = tomlkit.table(is_super_table=True)
+        for name in demo_tariffs.PLANS:
+            entry = tomlkit.table()
+            entry.add("path", f"{tariff_folder}/{name}")
+            plans.add(name, entry)
+        tariffs.add("plans", plans)
+        doc.add("tariffs", tariffs)
     return tomlkit.dumps(doc)

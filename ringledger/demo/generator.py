@@ -33,6 +33,7 @@ from pathlib import Path
 from ringledger.demo.company import CLUSTER, DEFAULT_USERS, NODES, SITES, build_company, config_toml, directory_csv
 from ringledger.demo.records import CDR_HEADER, CMR_HEADER
 from ringledger.demo.traffic import PRIOR_LEGS_PER_CALL, Counters, Traffic
+from tariffs import demo as demo_tariffs
 
 STATE_NAME = ".ringledger-demo-state.json"
 CDR_FOLDER = "cdr"
@@ -413,7 +414,9 @@ def generate(
     cdr_dir.mkdir(parents=True, exist_ok=True)
     company = build_company(users, datetime.fromtimestamp(change_at, UTC))
     (out_dir / "directory.csv").write_text(directory_csv(company), encoding="utf-8")
-    (out_dir / "ringledger.toml").write_text(config_toml(), encoding="utf-8")
+    # the carriers' tariff plans travel with the files, so ingesting them with this configuration prices them
+    demo_tariffs.install(out_dir / "tariffs", replace=True)
+    (out_dir / "ringledger.toml").write_text(config_toml(tariff_folder="tariffs"), encoding="utf-8")
     state = _new_state(seed, users, change_at)
     engine = _Engine(cdr_dir, state, file_minutes, progress)
     with _without_gc():

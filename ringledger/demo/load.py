@@ -53,6 +53,7 @@ def load_demo(
     Ingestor. The live-feed state is left in the inbox, so `write_minute(settings.inbox_dir)`
     continues the same cluster from where the history ends.
     """
+    from tariffs import demo as demo_tariffs
     from warehouse import appdb, directory
     from warehouse.ingest import Ingestor
     from warehouse.lake import Lake
@@ -76,6 +77,8 @@ def load_demo(
         people = directory.read_csv(csv_path)
         directory.apply(engine, people, source="csv", lake=Lake(settings.lake_dir))
         _set_passwords(engine, [p.username for p in people])
+        # the carriers' tariff plans, so the history is priced as it is ingested
+        demo_tariffs.install(settings.tariffs_dir)
         report = Ingestor(settings).ingest([out / CDR_FOLDER])
         inbox = settings.inbox_dir
         inbox.mkdir(parents=True, exist_ok=True)

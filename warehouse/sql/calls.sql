@@ -255,6 +255,9 @@ final as (
         cast(null as varchar) as currency,
         cast(null as varchar) as tariff_plan,
         cast(null as varchar) as rate_ref,
+        -- the carrier's own amount and currency; `cost` is in the company currency (set by warehouse.rating)
+        cast(null as decimal(18, 6)) as plan_cost,
+        cast(null as varchar) as plan_currency,
         coalesce(nullif(p.destCause_value, 0), p.origCause_value) as cause_code,
         coalesce(cc.text, 'Cause ' || coalesce(nullif(p.destCause_value, 0), p.origCause_value)) as cause_text,
         coalesce(

@@ -1,5 +1,7 @@
 """The Ringledger resource: settings and app database of the data home the pipelines serve."""
 
+import functools
+
 import dagster as dg
 
 from warehouse import appdb
@@ -25,6 +27,10 @@ class RingledgerResource(dg.ConfigurableResource):
         return appdb.open_db(self.settings())
 
 
+@functools.cache
 def default_resource() -> RingledgerResource:
-    """The resource as the running product configures it: the data home in $RINGLEDGER_HOME."""
+    """The resource as the running product configures it: the data home in $RINGLEDGER_HOME.
+
+    One shared instance, so every domain's Definitions can bind it and still merge.
+    """
     return RingledgerResource(home=dg.EnvVar("RINGLEDGER_HOME"))
