@@ -127,6 +127,13 @@ def example_connection() -> duckdb.DuckDBPyConnection:
         con.execute("CREATE TABLE calls AS SELECT * FROM _schema LIMIT 0")
         con.unregister("_schema")
         con.execute("ALTER TABLE calls ADD COLUMN IF NOT EXISTS day DATE")
+        from warehouse.views import DIRECTORY_SCHEMAS
+
+        for dataset, schema in DIRECTORY_SCHEMAS.items():
+            # the example calls' owners are in the calls themselves; reports that look owners up find none
+            con.register("_schema", schema.empty_table())
+            con.execute(f"CREATE TABLE directory_{dataset} AS SELECT * FROM _schema")
+            con.unregister("_schema")
         con.execute(
             "INSERT INTO calls BY NAME " + SYNTHETIC_SQL,
             {"n": 600, "days": 90, "end_ts": EXAMPLE_END, "extensions": 24},
