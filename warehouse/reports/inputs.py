@@ -52,18 +52,6 @@ class DiallingRule:
     national: str  # the national (trunk) prefix: '0' in GB, '1' in the US, '' in Italy
     access: str  # regular expression of the outside-line access codes, '' when the CDR has none
 
-    def e164_digits(self, number: str, outgoing: bool) -> str:
-        """The number as E.164 digits without '+' (the same rule as numbering in SQL; for tests and tools)."""
-        digits = number.strip()
-        if digits.startswith("+"):
-            return digits[1:]
-        if outgoing and self.access:
-            digits = re.sub("^(?:" + self.access + ")", "", digits, count=1)
-        if self.international and re.match("^(?:" + self.international + ")", digits):
-            return re.sub("^(?:" + self.international + ")", "", digits, count=1)
-        if self.national and digits.startswith(self.national):
-            return self.country_code + digits[len(self.national) :]
-        return self.country_code + digits
 
 
 def dialling_rule(site) -> DiallingRule:

@@ -98,6 +98,10 @@ final as (
         case when h4 % 3 = 0 then round((h3 % 300) / 100.0, 3) end as packet_loss_pct,
         false as transferred,
         false as forwarded,
+        case when direction <> 'internal' then 'syn:trunk:' || i end as trunk_leg_id,
+        case when direction <> 'internal' then list_element(['MIL-GW-01', 'LON-GW-01', 'NYC-SBC-01'], 1 + ext_no % 3)
+            end as gateway_device,
+        case when ext_no % 4 = 0 then 'CSFUSER' || ext_no else 'SEP00000000' || (1000 + ext_no) end as device,
         cast(started_at as date) as day
     from shaped
 )

@@ -5,8 +5,9 @@
 -- last disconnect (the time the carrier bills); a leg never answered (a seizure: it rang out, was
 -- busy, or the caller gave up) holds it from the start of the call to its end. Holding times are cut
 -- to the period, so legs that started before it (the report reads them: lookback_days) count only
--- for the part inside it. Channels per gateway are the inventory's `channels` of each of its devices
--- that carried calls, added up.
+-- for the part inside it (`clipped`). A gateway's channels are the `channels` of the inventory
+-- entries with its label, added up (an entry whose pattern names several devices describes them
+-- together); a device of an entry without a label is a gateway of its own with that entry's channels.
 -- Tokens: {{calls}} (rows with a trunk_leg_id), {{devices}}. Parameters: $period_start, $period_end
 -- (UTC instants, NULL for all time).
 
@@ -49,6 +50,13 @@ device_entries as (
     group by d.device
 ),
 
+labelled as (
+    select label, sum(channels) as channels
+    from inventory
+    where kind in ('gateway', 'trunk') and label <> ''
+    group by label
+),
+
 legs as (
     select
         s.leg,
@@ -72,6 +80,7 @@ held as (
         gateway,
         device,
         connected_at is not null as answered,
+        coalesce(connected_at, seized_at) < coalesce(cast($period_start as timestamptz), seized_at) as clipped,
         greatest(coalesce(connected_at, seized_at), coalesce(cast($period_start as timestamptz), seized_at)) as held_from,
         least(released_at, coalesce(cast($period_end as timestamptz), released_at)) as held_to
     from legs
@@ -79,13 +88,15 @@ held as (
 ),
 
 channels as (
-    select gateway, sum(channels) as channels
-    from (select distinct h.gateway, h.device, e.channels from held as h join device_entries as e using (device))
-    group by gateway
+    select g.gateway, coalesce(any_value(l.channels), max(e.channels) filter (where e.label = '')) as channels
+    from (select distinct gateway, device from held) as g
+    left join labelled as l on l.label = g.gateway
+    left join device_entries as e on e.device = g.device
+    group by g.gateway
 ),
 
 final as (
-    select h.gateway, c.channels, h.leg, h.device, h.answered, h.held_from, h.held_to
+    select h.gateway, c.channels, h.leg, h.device, h.answered, h.clipped, h.held_from, h.held_to
     from held as h
     left join channels as c on c.gateway = h.gateway
     where h.held_to > h.held_from

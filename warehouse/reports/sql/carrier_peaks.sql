@@ -7,16 +7,16 @@
 -- hour only in zones a half or quarter hour off UTC); a day is the local calendar day of $zone.
 -- Tokens: {{sql:carrier_legs}}. Parameters: $interval_s (900, 3600 or 86400), $zone, $period_start,
 -- $period_end. Output: gateway, channels, bucket_start (UTC instant), peak, peak_at, seized (legs
--- that took a channel in the interval).
+-- that took a channel in the interval; not those already up when the period began).
 
 with legs as (
     select * from {{sql:carrier_legs}}
 ),
 
 events as (
-    select gateway, held_from as t, 1 as delta from legs
+    select gateway, held_from as t, 1 as delta, not clipped as seized from legs
     union all
-    select gateway, held_to as t, -1 as delta from legs
+    select gateway, held_to as t, -1 as delta, false as seized from legs
 ),
 
 spans as (
@@ -30,7 +30,7 @@ markers as (
         to_timestamp(floor(epoch(first_t) / $interval_s) * $interval_s),
         last_t,
         to_seconds($interval_s)
-    )) as t, 0 as delta
+    )) as t, 0 as delta, false as seized
     from spans
     where $interval_s < 86400
 
@@ -40,7 +40,7 @@ markers as (
         cast(cast(timezone($zone, first_t) as date) as timestamp),
         cast(timezone($zone, last_t) as timestamp),
         interval 1 day
-    ))) as t, 0 as delta
+    ))) as t, 0 as delta, false as seized
     from spans
     where $interval_s >= 86400
 ),
@@ -50,6 +50,7 @@ swept as (
         gateway,
         t,
         delta,
+        seized,
         sum(delta) over (partition by gateway order by t, delta rows between unbounded preceding and current row)
             as level
     from (select * from events union all select * from markers)
@@ -79,7 +80,7 @@ per_bucket as (
         bucket_start,
         max(peak) as peak,
         min(t) filter (where level = peak) as peak_at,
-        count(*) filter (where delta = 1) as seized
+        count(*) filter (where seized) as seized
     from peaks
     group by gateway, bucket_start
 ),
