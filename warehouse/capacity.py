@@ -30,7 +30,7 @@ def erlang_b(traffic: float, channels: int) -> float:
 
 
 def channels_for(traffic: float, blocking: float) -> int | None:
-    """The fewest channels whose Erlang B blocking at `traffic` erlangs is at most `blocking` (None beyond MAX_CHANNELS)."""
+    """The fewest channels that carry `traffic` erlangs with a blocking of at most `blocking` (None: too many)."""
     if not 0 < blocking < 1:
         raise ValueError(f"the target blocking must be between 0 and 1 (exclusive), got {blocking!r}")
     if traffic < 0 or not math.isfinite(traffic):

@@ -213,8 +213,9 @@ def site_numbers(site_name: str) -> SiteNumbers:
             national, e164 = _valid_national(site.country, "national", rng)
             callers.append(_presented(site, national, e164, True))
             call_back.append(
-                Destination(_dial_national(site, national), patterns["national"], partition("national"), "national",
-                            e164)  # fmt: skip
+                Destination(
+                    _dial_national(site, national), patterns["national"], partition("national"), "national", e164
+                )
             )
         elif roll < 0.9:
             national, e164 = _valid_national(site.country, "mobile", rng)
@@ -226,8 +227,13 @@ def site_numbers(site_name: str) -> SiteNumbers:
             e164 = _valid_international(rng.choices(regions, weights)[0], rng)
             callers.append(_presented(site, "", e164, False))
             call_back.append(
-                Destination(_dial_international(site, e164), patterns["international"], partition("international"),
-                            "international", e164)  # fmt: skip
+                Destination(
+                    _dial_international(site, e164),
+                    patterns["international"],
+                    partition("international"),
+                    "international",
+                    e164,
+                )
             )
     mobiles = tuple(outgoing["mobile"][:60])
     return SiteNumbers({k: tuple(v) for k, v in outgoing.items()}, tuple(callers), mobiles, tuple(call_back))

@@ -195,7 +195,9 @@ def register(report: ReportDef) -> ReportDef:
         raise ValueError(f"report {report.name!r}: rows must be counted or carrier")
     unknown = set(report.options) - set(REPORT_OPTIONS)
     if unknown:
-        raise ValueError(f"report {report.name!r}: unknown options {sorted(unknown)} (one of {', '.join(REPORT_OPTIONS)})")
+        raise ValueError(
+            f"report {report.name!r}: unknown options {sorted(unknown)} (one of {', '.join(REPORT_OPTIONS)})"
+        )
     if report.kind == "list" and report.order not in ORDERS:
         raise ValueError(f"report {report.name!r}: unknown order {report.order!r}")
     _REGISTRY[report.name] = report
@@ -228,7 +230,14 @@ def _cost(name: str, title: str, question: str, dim: str, chart: str = "bar") ->
 
 def _quality(name: str, title: str, question: str, dim: str, y: str = "avg_mos") -> ReportDef:
     return ReportDef(
-        name, "quality", title, question, "quality.sql", dimensions=(dim,), chart=Chart(kind="bar", y=(y,)), totals=False
+        name,
+        "quality",
+        title,
+        question,
+        "quality.sql",
+        dimensions=(dim,),
+        chart=Chart(kind="bar", y=(y,)),
+        totals=False,
     )
 
 

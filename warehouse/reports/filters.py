@@ -55,7 +55,9 @@ CALL_TYPES: dict[str, tuple[str, str]] = {
 # Voice quality (X4): a call sounds poor when its MOS is under 3.5 or it lost more than 1 % of its packets
 # (the same thresholds as the "Poor calls" of the quality reports, sql/quality.sql).
 POOR_QUALITY_SQL = "(c.mos < 3.5 or c.packet_loss_pct > 1)"
-MEASURED_SQL = "(c.mos is not null or c.jitter_ms is not null or c.latency_ms is not null or c.packet_loss_pct is not null)"
+MEASURED_SQL = (
+    "(c.mos is not null or c.jitter_ms is not null or c.latency_ms is not null or c.packet_loss_pct is not null)"
+)
 QUALITY: dict[str, tuple[str, str | None]] = {
     "all": (N_("Any voice quality"), None),
     "measured": (N_("Calls with quality measurements"), MEASURED_SQL),

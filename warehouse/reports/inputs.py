@@ -18,7 +18,7 @@ _DIGITS = re.compile(r"[0-9]+")
 
 
 def devices_sql(settings, params: Params) -> str:
-    """The inventory as a relation: rank (exact names first, then patterns in file order), pattern, kind, label, channels."""
+    """The inventory as a relation: rank (exact names first, then patterns in order), pattern, kind, label, channels."""
     rows = []
     for position, dev in enumerate(getattr(settings, "devices", []) or []):
         pattern = dev.device.lower()
@@ -51,7 +51,6 @@ class DiallingRule:
     international: str  # regular expression of the international (IDD) prefix: '00', '011'
     national: str  # the national (trunk) prefix: '0' in GB, '1' in the US, '' in Italy
     access: str  # regular expression of the outside-line access codes, '' when the CDR has none
-
 
 
 def dialling_rule(site) -> DiallingRule:

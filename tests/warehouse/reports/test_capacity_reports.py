@@ -152,7 +152,9 @@ def test_concurrent_peaks_count_calls_up_since_the_day_before(lake):
     assert hourly[("Alpha", datetime(2026, 3, 2, 23, 0))] == 2  # L1 and L2 from 23:55
     assert hourly[("Alpha", datetime(2026, 3, 3, 0, 0))] == 4
     assert hourly[("Gamma", datetime(2026, 3, 3, 9, 0))] == 2
-    daily = {(r["gateway"], r["interval_start"]): r["peak"] for r in rows(lake, "concurrent_calls", day3(interval="day"))}
+    daily = {
+        (r["gateway"], r["interval_start"]): r["peak"] for r in rows(lake, "concurrent_calls", day3(interval="day"))
+    }
     assert daily == {
         ("Alpha", datetime(2026, 3, 3)): 4,
         ("Beta", datetime(2026, 3, 3)): 2,

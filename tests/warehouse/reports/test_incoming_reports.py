@@ -249,9 +249,17 @@ def test_unanswered_calls_and_their_call_backs(lake):
     assert (h5["outcome"], h5["callback_status"]) == ("Rang out or busy", "Called back")
     d1 = calls[("5103", at(50).replace(tzinfo=None))]
     # +44 20 7946 0123 dialled back from London as 9 00 44 20...: tried, not reached
-    assert (d1["outcome"], d1["callback_status"], d1["callback_minutes"]) == ("Rang out or busy", "Tried, not reached", 149)
+    assert (d1["outcome"], d1["callback_status"], d1["callback_minutes"]) == (
+        "Rang out or busy",
+        "Tried, not reached",
+        149,
+    )
     d2 = calls[("5103", at(60).replace(tzinfo=None))]
-    assert (d2["outcome"], d2["callback_status"], d2["callback_minutes"]) == ("Reached voicemail", "Not called back yet", None)
+    assert (d2["outcome"], d2["callback_status"], d2["callback_minutes"]) == (
+        "Reached voicemail",
+        "Not called back yet",
+        None,
+    )
     d4 = calls[("5101", at(80).replace(tzinfo=None))]
     assert (d4["outcome"], d4["callback_status"]) == ("Caller hung up", "Not called back yet")
     # answered calls are not there; the callers' numbers are masked

@@ -89,7 +89,9 @@ def test_quality_by_site_device_and_department(lake):
 
 def test_the_worst_calls_first(lake):
     report = get("poor_quality_calls")
-    result = run_report(lake, ADMIN, "poor_quality_calls", report.defaults.merged(**DAY.model_dump(exclude_defaults=True)))
+    result = run_report(
+        lake, ADMIN, "poor_quality_calls", report.defaults.merged(**DAY.model_dump(exclude_defaults=True))
+    )
     rows = result.records()
     # poor calls only; lowest MOS first, then the soft client's call that has no MOS, by its loss
     assert [(r["mos"], r["packet_loss_pct"]) for r in rows] == [(2.5, 2.0), (3.0, 0.5), (None, 3.0)]
@@ -113,7 +115,10 @@ def test_quality_filters_and_columns_in_any_call_report(lake):
     )
     assert sorted(r["packet_loss_pct"] for r in lossy.records()) == [2.0, 3.0]
     jittery = run_report(
-        lake, ADMIN, "call_status_by_department", DAY.merged(conditions=[{"field": "jitter_ms", "op": "gt", "value": "20"}])
+        lake,
+        ADMIN,
+        "call_status_by_department",
+        DAY.merged(conditions=[{"field": "jitter_ms", "op": "gt", "value": "20"}]),
     )
     assert {r["g1"]: r["calls"] for r in jittery.records()} == {"Support": 1, "Sales": 1}
 
