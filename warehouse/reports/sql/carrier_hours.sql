@@ -9,14 +9,12 @@ with legs as (
     select * from {{sql:carrier_legs}}
 ),
 
+-- hours as epoch hour numbers (cheaper than calendar arithmetic on every leg)
 hours as (
     select
         *,
-        unnest(generate_series(
-            date_trunc('hour', held_from),
-            held_to - interval 1 microsecond,
-            interval 1 hour
-        )) as hour_start
+        unnest(range(cast(floor(epoch(held_from) / 3600) as bigint), cast(ceil(epoch(held_to) / 3600) as bigint)))
+            as hour_no
     from legs
 ),
 
@@ -26,8 +24,8 @@ split as (
         channels,
         leg,
         answered,
-        hour_start,
-        epoch(least(held_to, hour_start + interval 1 hour)) - epoch(greatest(held_from, hour_start)) as seconds
+        hour_no,
+        least(epoch(held_to), (hour_no + 1) * 3600) - greatest(epoch(held_from), hour_no * 3600) as seconds
     from hours
 ),
 
@@ -35,13 +33,13 @@ per_hour as (
     select
         gateway,
         any_value(channels) as channels,
-        hour_start,
+        to_timestamp(hour_no * 3600) as hour_start,
         count(*) as legs,
         sum(seconds) as held_s,
         coalesce(sum(seconds) filter (where answered), 0) as connected_s,
         coalesce(sum(seconds) filter (where not answered), 0) as seizure_s
     from split
-    group by gateway, hour_start
+    group by gateway, hour_no
 ),
 
 peaks as (
