@@ -260,6 +260,7 @@ def test_unanswered_calls_and_their_call_backs(lake):
         "Not called back yet",
         None,
     )
+    assert (d2["extension"], d2["user_name"]) == ("5103", "Carla Blu")  # sent to voicemail on her behalf
     d4 = calls[("5101", at(80).replace(tzinfo=None))]
     assert (d4["outcome"], d4["callback_status"]) == ("Caller hung up", "Not called back yet")
     # answered calls are not there; the callers' numbers are masked
@@ -309,6 +310,16 @@ def test_numbers_are_compared_as_e164_with_each_sites_dialling_rules(numbers_lak
         assert status[at(i * 10).replace(tzinfo=None)] == ("Called back", 4), NUMBER_PAIRS[i]
     assert status[at(200).replace(tzinfo=None)] == ("Not called back yet", None)
     assert status[at(300).replace(tzinfo=None)] == ("Called back", 4)
+
+
+def test_a_person_sees_the_unanswered_calls_of_their_line(lake):
+    carla = Principal("carla", role="user", time_zone="UTC", language="en", assignments=(Assignment("5103"),))
+    rows = run_report(lake, carla, "unanswered_callbacks", DAY).records()
+    # the call that rang out, and the one her line sent to voicemail
+    assert [(r["started_at"], r["outcome"]) for r in rows] == [
+        (at(60).replace(tzinfo=None), "Reached voicemail"),
+        (at(50).replace(tzinfo=None), "Rang out or busy"),
+    ]
 
 
 @pytest.mark.parametrize(

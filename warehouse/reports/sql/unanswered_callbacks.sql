@@ -1,5 +1,6 @@
 -- Unanswered outside calls and their call-backs: one row per call from outside (call_id) that rang
--- a line the person may see and that nobody answered (reaching voicemail is not an answer).
+-- a line the person may see and that nobody answered (reaching voicemail is not an answer). A call a
+-- line sent on (to voicemail, on busy or no answer) rang that line; the line shown is the first rung.
 -- Outcome: voicemail (the caller reached voicemail), abandoned (the caller hung up: the last leg
 -- ended with cause 16, normal clearing, or with no cause), not_answered (rang out, busy, rejected).
 -- A call-back is an outgoing call from any extension of the company to the same number that started
@@ -9,7 +10,8 @@
 -- country code). Status: called_back (a call-back was answered), tried (only unanswered attempts),
 -- not_yet. Minutes run from the end of the unanswered call to the first call-back, rounded down.
 -- The call-backs are looked for among every call of the company: only their timing is shown.
--- Tokens: {{calls}}, {{context}} (the period to 8 days after it), {{devices}}, {{numbering}}.
+-- Tokens: {{context}} (the period to 8 days after it), {{where}} (the person's scope and options, on
+-- a relation `c` with the calls' columns), {{devices}}, {{numbering}}.
 -- Parameters: $zone, $limit. Seconds.
 
 with context as (
@@ -24,12 +26,6 @@ numbering as (
     select * from {{numbering}}
 ),
 
-visible as (
-    select distinct call_id
-    from {{calls}}
-    where direction = 'incoming' and leg_role = 'callee'
-),
-
 device_kinds as (
     select d.device, arg_min(i.kind, i.rank) as kind
     from (select distinct device from context where device is not null) as d
@@ -37,12 +33,34 @@ device_kinds as (
     group by d.device
 ),
 
+-- the incoming legs of calls from outside, each with the line it rang: its own, or for a leg a line
+-- sent on (to voicemail, a colleague), the line that sent it, with that line's owner at the time
 legs as (
-    select c.*, coalesce(k.kind, '') = 'voicemail' as voicemail
+    select
+        c.* replace (
+            case when c.forwarded then coalesce(c.original_called_number, c.extension) else c.extension end
+                as extension,
+            case when c.forwarded then a.user_id else c.user_id end as user_id,
+            case when c.forwarded then u.user_name else c.user_name end as user_name,
+            case when c.forwarded then u.department else c.department end as department,
+            case when c.forwarded then u.cost_centre else c.cost_centre end as cost_centre
+        ),
+        coalesce(k.kind, '') = 'voicemail' as voicemail
     from context as c
-    join visible as v on v.call_id = c.call_id
     left join device_kinds as k on k.device = c.device
+    left join directory_extensions as a
+        on c.forwarded
+        and a.extension = c.original_called_number
+        and (a.valid_from is null or c.started_at >= a.valid_from)
+        and (a.valid_to is null or c.started_at < a.valid_to)
+    left join directory_users as u on u.user_id = a.user_id
     where c.counted and c.direction = 'incoming' and c.leg_role = 'callee'
+),
+
+visible as (
+    select distinct c.call_id
+    from legs as c
+    where {{where}}
 ),
 
 unanswered as (
@@ -56,11 +74,12 @@ unanswered as (
         arg_min(site, started_at) as site,
         arg_min(original_called_number, started_at) as called_number,
         min(hunt_pilot) as hunt_pilot,
-        arg_min(extension, started_at) filter (where not voicemail) as extension,
-        arg_min(user_name, started_at) filter (where not voicemail) as user_name,
+        arg_min(extension, started_at) as extension,
+        arg_min(user_name, started_at) as user_name,
         arg_max(cause_code, ended_at) filter (where not voicemail) as last_cause,
         epoch(coalesce(min(answered_at) filter (where voicemail), max(ended_at))) - epoch(min(started_at)) as wait_s
     from legs
+    where call_id in (select call_id from visible)
     group by call_id
     having not bool_or(answered and not voicemail)
 ),
