@@ -99,6 +99,14 @@ WIDGETS: dict[str, WidgetDef] = {
             chart="stacked",
             top=7,
         ),
+        WidgetDef(
+            "poor_quality_by_gateway",
+            N_("Poor-quality calls by gateway"),
+            "quality_by_gateway",
+            Filters(period="last_7_days", traffic="external"),
+            top=10,
+            sort_by="poor",
+        ),
         WidgetDef("last_calls", N_("Last Calls"), chart="table", top=10),
     )
 }

@@ -133,7 +133,10 @@ class ReportInfo(BaseModel):
     category_title: str
     title: str
     question: str
-    kind: Literal["list", "group", "trend"]
+    kind: Literal["list", "group", "trend", "table"] = Field(
+        description="list: call by call; group: rows per dimension; trend: rows per time bucket; "
+        "table: rows of their own columns (capacity, call-backs)."
+    )
 
 
 class ReportList(BaseModel):

@@ -15,7 +15,20 @@ from warehouse.access import mask_digits, mask_number
 from warehouse.reports import CATEGORIES, FilterError, Filters, export, get, list_reports
 from warehouse.reports.export import MEDIA_TYPES, file_name
 from warehouse.reports.fields import DESTINATION_TYPES, DIMENSIONS, FIELDS, GRANULARITY_LABELS
-from warehouse.reports.filters import CALL_TYPES, OPERATORS, PERIODS, TRAFFIC, resolve_period
+from warehouse.reports.filters import (
+    CALL_TYPES,
+    DEFAULT_ANSWER_WITHIN_S,
+    DEFAULT_BLOCKING_PCT,
+    DEFAULT_BUSY_DAYS,
+    DEFAULT_INTERVAL,
+    INTERVALS,
+    OPERATORS,
+    PERIODS,
+    QUALITY,
+    REPORT_OPTIONS,
+    TRAFFIC,
+    resolve_period,
+)
 from warehouse.reports.store import delete_saved, history, personal_reports, record_run, save_report
 
 principal, tr = require_principal()
@@ -132,6 +145,61 @@ def zones() -> list[str]:
     return list(dict.fromkeys(first + sorted(zoneinfo.available_timezones())))
 
 
+def report_extras(report, filters: Filters) -> dict:
+    """The options only this report takes (answer target, interval, blocking, busy days), as form widgets."""
+    values: dict = {}
+    if not report.options:
+        return values
+    cols = st.columns(len(report.options))
+    for col, name in zip(cols, report.options, strict=True):
+        label = _(REPORT_OPTIONS[name])
+        if name == "answer_within_s":
+            values[name] = col.number_input(
+                label,
+                min_value=1,
+                max_value=3600,
+                value=filters.answer_within_s or report.defaults.answer_within_s or DEFAULT_ANSWER_WITHIN_S,
+                step=5,
+                key="opt_answer_within_s",
+            )
+        elif name == "interval":
+            current = filters.interval or report.defaults.interval or DEFAULT_INTERVAL
+            values[name] = col.selectbox(
+                label,
+                list(INTERVALS),
+                index=list(INTERVALS).index(current),
+                format_func=lambda k: _(INTERVALS[k][0]),
+                key="opt_interval",
+            )
+        elif name == "blocking_pct":
+            values[name] = col.number_input(
+                label,
+                min_value=0.01,
+                max_value=50.0,
+                value=float(filters.blocking_pct or report.defaults.blocking_pct or DEFAULT_BLOCKING_PCT),
+                step=0.5,
+                format="%.2f",
+                key="opt_blocking_pct",
+            )
+        elif name == "busy_days":
+            values[name] = col.number_input(
+                label,
+                min_value=1,
+                max_value=366,
+                value=filters.busy_days or report.defaults.busy_days or DEFAULT_BUSY_DAYS,
+                step=1,
+                key="opt_busy_days",
+            )
+    defaults = {
+        "answer_within_s": report.defaults.answer_within_s or DEFAULT_ANSWER_WITHIN_S,
+        "interval": report.defaults.interval or DEFAULT_INTERVAL,
+        "blocking_pct": report.defaults.blocking_pct or DEFAULT_BLOCKING_PCT,
+        "busy_days": report.defaults.busy_days or DEFAULT_BUSY_DAYS,
+    }
+    # a value left at the report's default is not stored, so saved options follow the default
+    return {k: (None if v == defaults[k] else v) for k, v in values.items()}
+
+
 def options_form(name: str, filters: Filters) -> Filters | None:
     """Every option of R2; returns the new options when the person presses Execute."""
     report = get(name)
@@ -193,6 +261,14 @@ def options_form(name: str, filters: Filters) -> Filters | None:
             key="opt_destinations",
             placeholder=_("All"),
         )
+        quality = c1.selectbox(
+            _("Voice quality"),
+            list(QUALITY),
+            index=list(QUALITY).index(filters.quality),
+            format_func=lambda k: _(QUALITY[k][0]),
+            key="opt_quality",
+        )
+        extra = report_extras(report, filters)
         keep_numbers = True
         if filters.numbers:
             masked = ", ".join(mask_number(n, hidden) or "" for n in filters.numbers)
@@ -299,6 +375,8 @@ def options_form(name: str, filters: Filters) -> Filters | None:
                 "fields": fields,
                 "group_by": group_by if report.custom_groups else [],
                 "granularity": granularity if report.kind == "trend" else None,
+                "quality": quality,
+                **extra,
             }
         )
     except ValueError as exc:

@@ -123,6 +123,7 @@ class SiteNumbers:
     outgoing: dict[str, tuple[Destination, ...]]
     callers: tuple[str, ...]  # calling numbers of incoming calls, as the gateway or trunk presents them
     mobiles: tuple[Destination, ...]  # employees' own mobiles, targets of call forwarding
+    call_back: tuple[Destination, ...] = ()  # callers[i] as the site dials it back (for calls it missed)
 
 
 def _fill(template: str, rng: random.Random) -> str:
@@ -205,16 +206,34 @@ def site_numbers(site_name: str) -> SiteNumbers:
                                 "international", e164))  # fmt: skip
     outgoing["emergency"] = [Destination(n, n, partition("emergency"), "emergency", "") for n in site.emergency_numbers]
     callers: list[str] = []
+    call_back: list[Destination] = []
     for _ in range(600):
         roll = rng.random()
         if roll < 0.55 or (roll < 0.9 and "mobile" not in _NATIONAL[site.country]):
             national, e164 = _valid_national(site.country, "national", rng)
             callers.append(_presented(site, national, e164, True))
+            call_back.append(
+                Destination(
+                    _dial_national(site, national), patterns["national"], partition("national"), "national", e164
+                )
+            )
         elif roll < 0.9:
             national, e164 = _valid_national(site.country, "mobile", rng)
             callers.append(_presented(site, national, e164, True))
+            call_back.append(
+                Destination(_dial_national(site, national), patterns["mobile"], partition("mobile"), "mobile", e164)
+            )
         else:
             e164 = _valid_international(rng.choices(regions, weights)[0], rng)
             callers.append(_presented(site, "", e164, False))
+            call_back.append(
+                Destination(
+                    _dial_international(site, e164),
+                    patterns["international"],
+                    partition("international"),
+                    "international",
+                    e164,
+                )
+            )
     mobiles = tuple(outgoing["mobile"][:60])
-    return SiteNumbers({k: tuple(v) for k, v in outgoing.items()}, tuple(callers), mobiles)
+    return SiteNumbers({k: tuple(v) for k, v in outgoing.items()}, tuple(callers), mobiles, tuple(call_back))

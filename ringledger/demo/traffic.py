@@ -10,7 +10,9 @@ ends). Scenarios and their CDR shape:
 - incoming to a direct line: answered, missed (19), busy (17), forwarded on no answer (2) or busy (1)
   to voicemail, forwarded unconditionally (15) to the employee's mobile (a tandem leg);
 - hunt pilots: unanswered member legs (pattern usage 7, empty huntPilotDN) then the member who
-  answers (huntPilotDN set), or voicemail when nobody does;
+  answers (huntPilotDN set), or voicemail when nobody does; callers who give up while members ring;
+- call-backs: for most outside calls nobody answered (missed, abandoned, or left to voicemail) the
+  line's owner or a hunt member calls the number back minutes to hours later, as the site dials it;
 - transfers: split rows (cause 393216, on-behalf-of 10) then the joined row (joinOnBehalfOf 10,
   redirect reason 4, or 34 for a blind transfer);
 - ad-hoc conferences: split rows (on-behalf-of 4) and one row per participant to a b00... bridge;
@@ -82,6 +84,10 @@ TALK = {
 MAX_TALK_S = 7200
 CFNA_TIMER_S = 12  # CUCM's default Forward No Answer timer
 HUNT_RNA_S = 12  # ring time per hunt member before the next one
+# Share of unanswered outside calls someone calls back: to a line (missed or voicemail), to a hunt pilot.
+CALL_BACK_LINE = 0.55
+CALL_BACK_HUNT = 0.8
+CALL_BACK_MEDIAN_S = 1500  # a call back comes after about 25 minutes, sometimes hours
 BYTES_PER_PACKET = {2: 160, 4: 160, 6: 160, 11: 20}  # 20 ms of payload
 CODEC_NAME = {2: "G.711 A-la", 4: "G.711 u-la", 6: "G.722", 11: "G.729"}
 
@@ -266,9 +272,12 @@ class Traffic:
         mobiles = site.numbers.mobiles
         return mobiles[int(ep.number) % len(mobiles)]
 
+    def _caller(self, site: _Site) -> int:
+        """Which of the site's outside callers rings (a few call far more often than the rest)."""
+        return int(len(site.numbers.callers) * self.rng.random() ** 1.5)
+
     def _caller_number(self, site: _Site) -> str:
-        callers = site.numbers.callers
-        return callers[int(len(callers) * self.rng.random() ** 1.5)]
+        return site.numbers.callers[self._caller(site)]
 
     def _node(self) -> int:
         return NODES[self.rng.random() < 0.5]
@@ -434,9 +443,13 @@ class Traffic:
         leg.final_called_pt = port.partition
         leg.final_pattern = port.number
         leg.ocause, leg.oterm = 16, 12
+        who = -1
         if caller.kind == "gateway":
-            leg.calling = self._caller_number(site)
+            who = self._caller(site)
+            leg.calling = site.numbers.callers[who]
         self._emit(leg, caller, port, self._lan_quality())
+        if who >= 0:
+            self._call_back(leg.td, site, line, who, CALL_BACK_LINE)
 
     def _voicemail_check(self, t: int, site: _Site) -> None:
         a = site.lines.pick(self.rng.random())
@@ -502,9 +515,12 @@ class Traffic:
         else:  # the caller gives up
             leg = self._leg(cmid, call_id, gw, oleg, b, self._leg_id(), t, 0, t + self._between(3, 20), codec)
             leg.ocause, leg.oterm = 16, 12
-        leg.calling = self._caller_number(site)
+        who = self._caller(site)
+        leg.calling = site.numbers.callers[who]
         self._internal_numbers(leg, b)
         self._emit(leg, gw, b, self._pstn_quality(site))
+        if not leg.tc:
+            self._call_back(leg.td, site, b, who, CALL_BACK_LINE)
 
     def _incoming_forward_outside(self, t: int, site: _Site) -> None:
         """An outside caller rings a line forwarded (all calls) to its owner's mobile: a tandem leg."""
@@ -552,7 +568,8 @@ class Traffic:
         pilot = spec.hunt_pilot
         cmid = self._node()
         call_id, oleg = self._call_id(cmid), self._leg_id()
-        caller = self._caller_number(site)
+        who = self._caller(site)
+        caller = site.numbers.callers[who]
         codec = spec.pstn_codec
         first = int(rng.random() * len(members))
         start = t
@@ -565,7 +582,7 @@ class Traffic:
                 leg = self._leg(cmid, call_id, gw, oleg, m, self._leg_id(), start, tc, tc + self._talk("hunt"), codec)
                 self._hangup(leg)
                 leg.hunt_dn, leg.hunt_pt, leg.hunt_pattern = pilot, spec.dn_partition, pilot
-            elif last and rng.random() < 0.35:  # the caller gives up while the last member rings
+            elif rng.random() < (0.35 if last else 0.05):  # the caller gives up while this member rings
                 leg = self._leg(
                     cmid, call_id, gw, oleg, m, self._leg_id(), start, 0, start + self._between(3, 11), codec
                 )
@@ -584,6 +601,7 @@ class Traffic:
                     self._record(leg, m, dleg=True)
                 return
             if leg.ocause:  # abandoned
+                self._call_back(leg.td, site, self._any(members), who, CALL_BACK_HUNT)
                 return
             start = leg.td
         # nobody answered: the pilot forwards to voicemail
@@ -598,6 +616,28 @@ class Traffic:
         leg.oredir_obo = leg.lredir_obo = leg.join_obo = 5
         leg.ocause, leg.oterm = 16, 12
         self._emit(leg, gw, port, self._pstn_quality(site))
+        self._call_back(leg.td, site, self._any(members), who, CALL_BACK_HUNT)
+
+    def _call_back(self, after: int, site: _Site, line: Endpoint, who: int, share: float) -> None:
+        """Maybe call back outside caller `who` of the site from `line`, some time after second `after`."""
+        rng = self.rng
+        if rng.random() >= share:
+            return
+        t = after + 30 + int(CALL_BACK_MEDIAN_S * math.exp(0.9 * rng.gauss(0.0, 1.0)))
+        dest = site.numbers.call_back[who]
+        gw = site.staff.gateway
+        cmid = line.node
+        leg_args = (cmid, self._call_id(cmid), line, self._leg_id(), gw, self._leg_id())
+        codec = site.spec.pstn_codec
+        if rng.random() < 0.75:
+            tc = t + 3 + self._ring()
+            leg = self._leg(*leg_args, t, tc, tc + self._talk("incoming"), codec)
+            self._hangup(leg)
+        else:  # not reached this time
+            leg = self._leg(*leg_args, t, 0, t + self._between(25, 45), codec)
+            leg.dcause, leg.dterm = 19, 12
+        self._pstn_numbers(leg, dest)
+        self._emit(leg, line, gw, self._pstn_quality(site))
 
     def _transfer(self, t: int, site: _Site) -> None:
         """An outside caller is answered by A, who hands the call to B (consult transfer, or blind)."""

@@ -8,10 +8,12 @@ Every string shown to people is marked with N_() and translated where it is show
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from warehouse.capacity import size_gateways
 from warehouse.i18n import N_
-from warehouse.reports.filters import Filters
+from warehouse.reports.filters import REPORT_OPTIONS, Filters
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ CATEGORIES: dict[str, Category] = {
         Category("cost", N_("Cost Analysis"), 3),
         Category("group", N_("Group Analysis"), 4),
         Category("quality", N_("Call Quality"), 5),
+        Category("capacity", N_("Capacity"), 6),
     )
 }
 
@@ -53,6 +56,23 @@ class Chart:
     stacked: tuple[str, ...] = ()  # for 'stacked' / multi-line: several measures at once
     top: int = 15  # bars or slices at most (the rest is summed as 'Other' in pies)
 
+
+# Incoming call analysis (answer_rate.sql per line, hunt_pilots.sql per hunt pilot): calls offered and
+# what became of them; `answered + abandoned + overflowed + not_answered = offered`.
+INCOMING = (
+    Measure("offered", N_("Offered"), "int"),
+    Measure("answered", N_("Answered"), "int"),
+    Measure("answer_rate", N_("Answer rate"), "percent"),
+    Measure("answered_within", N_("Answered within {seconds} s"), "int"),
+    Measure("service_level", N_("Share answered within {seconds} s"), "percent"),
+    Measure("avg_answer_s", N_("Average time to answer"), "duration"),
+    Measure("p90_answer_s", N_("90th percentile time to answer"), "duration"),
+    Measure("max_answer_s", N_("Longest time to answer"), "duration"),
+    Measure("abandoned", N_("Abandoned"), "int"),
+    Measure("overflowed", N_("Overflowed"), "int"),
+    Measure("not_answered", N_("Rang out or busy"), "int"),
+    Measure("avg_abandon_s", N_("Average wait before giving up"), "duration"),
+)
 
 # Output columns of each query shape (group queries also return g1, g2, g1_extra).
 SHAPES: dict[str, tuple[Measure, ...]] = {
@@ -82,16 +102,6 @@ SHAPES: dict[str, tuple[Measure, ...]] = {
         Measure("not_answered", N_("Not answered"), "int"),
         Measure("answer_rate", N_("Answer rate"), "percent"),
     ),
-    "answer_rate.sql": (
-        Measure("offered", N_("Offered"), "int"),
-        Measure("answered", N_("Answered"), "int"),
-        Measure("missed", N_("Missed"), "int"),
-        Measure("answer_rate", N_("Answer rate"), "percent"),
-        Measure("service_level", N_("Answered within 20 s"), "percent"),
-        Measure("avg_answer_s", N_("Average time to answer"), "duration"),
-        Measure("max_answer_s", N_("Longest time to answer"), "duration"),
-        Measure("avg_abandon_s", N_("Average wait before giving up"), "duration"),
-    ),
     "time_to_answer.sql": (
         Measure("calls", N_("Calls"), "int"),
         Measure("share", N_("Share"), "percent"),
@@ -110,12 +120,18 @@ SHAPES: dict[str, tuple[Measure, ...]] = {
         Measure("calls", N_("Calls measured"), "int"),
         Measure("avg_mos", N_("Average MOS"), "decimal"),
         Measure("min_mos", N_("Lowest MOS"), "decimal"),
+        Measure("low_mos_share", N_("Share under MOS 3.5"), "percent"),
         Measure("avg_jitter_ms", N_("Average jitter (ms)"), "decimal"),
+        Measure("p95_jitter_ms", N_("95th percentile jitter (ms)"), "decimal"),
         Measure("avg_latency_ms", N_("Average latency (ms)"), "decimal"),
+        Measure("p95_latency_ms", N_("95th percentile latency (ms)"), "decimal"),
         Measure("avg_loss_pct", N_("Average packet loss (%)"), "decimal"),
+        Measure("p95_loss_pct", N_("95th percentile packet loss (%)"), "decimal"),
         Measure("poor", N_("Poor calls"), "int"),
         Measure("poor_share", N_("Share of poor calls"), "percent"),
     ),
+    "answer_rate.sql": INCOMING,
+    "hunt_pilots.sql": INCOMING,
 }
 
 # Sort orders a call list may use (allow-list).
@@ -147,6 +163,16 @@ class ReportDef:
     own_extensions: bool = False  # only the person's own extensions, whatever their role
     totals: bool = True  # show a totals row
     measures: tuple[Measure, ...] | None = None  # when the query's columns are not one of SHAPES
+    # 'carrier': read every row that rode on a gateway or trunk leg (counted or not), not the counted calls
+    rows: str = "counted"
+    lookback_days: int = 0  # also read rows that started this many days before the period (legs still up in it)
+    # read {{context}}: every call (unscoped, unfiltered) from `before` days before the period to `after`
+    # days after it, to tell what became of a call the person sees (overflow, call-back); nothing of it is shown
+    context_days: tuple[int, int] | None = None
+    options: tuple[str, ...] = ()  # report-specific options it takes (filters.REPORT_OPTIONS)
+    # a pure computation on the query's rows (dicts) before they are shown, given the run's ReportOptions
+    compute: Callable[[list[dict], object], list[dict]] | None = None
+    label_columns: tuple[str, ...] = ()  # 'table' reports: the columns that name a row (for charts)
 
     @property
     def columns(self) -> tuple[Measure, ...]:
@@ -163,8 +189,15 @@ def register(report: ReportDef) -> ReportDef:
     """Add (or replace) a report in the catalogue."""
     if report.category not in CATEGORIES:
         raise ValueError(f"report {report.name!r}: unknown category {report.category!r}")
-    if report.kind not in ("list", "group", "trend"):
-        raise ValueError(f"report {report.name!r}: kind must be list, group or trend")
+    if report.kind not in ("list", "group", "trend", "table"):
+        raise ValueError(f"report {report.name!r}: kind must be list, group, trend or table")
+    if report.rows not in ("counted", "carrier"):
+        raise ValueError(f"report {report.name!r}: rows must be counted or carrier")
+    unknown = set(report.options) - set(REPORT_OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"report {report.name!r}: unknown options {sorted(unknown)} (one of {', '.join(REPORT_OPTIONS)})"
+        )
     if report.kind == "list" and report.order not in ORDERS:
         raise ValueError(f"report {report.name!r}: unknown order {report.order!r}")
     _REGISTRY[report.name] = report
@@ -193,6 +226,24 @@ def get(name: str) -> ReportDef:
 
 def _cost(name: str, title: str, question: str, dim: str, chart: str = "bar") -> ReportDef:
     return ReportDef(name, "cost", title, question, "group_cost.sql", dimensions=(dim,), chart=Chart(kind=chart))
+
+
+def _quality(name: str, title: str, question: str, dim: str, y: str = "avg_mos") -> ReportDef:
+    return ReportDef(
+        name,
+        "quality",
+        title,
+        question,
+        "quality.sql",
+        dimensions=(dim,),
+        chart=Chart(kind="bar", y=(y,)),
+        totals=False,
+    )
+
+
+def _erlang_sizing(rows: list[dict], options) -> list[dict]:
+    """Channels needed and blocking per gateway (warehouse.capacity), for the run's blocking target."""
+    return size_gateways(rows, options.blocking)
 
 
 _MISSED = ["incoming_missed", "outgoing_unanswered", "internal_unanswered"]
@@ -267,6 +318,8 @@ _BUILT_IN = [
         N_("How many of the calls to each extension were answered, and how fast?"),
         "answer_rate.sql",
         dimensions=("extension",),
+        context_days=(0, 1),
+        options=("answer_within_s",),
         chart=Chart(kind="bar", y=("answer_rate",)),
     ),
     ReportDef(
@@ -274,10 +327,11 @@ _BUILT_IN = [
         "incoming",
         N_("Answer rate by hunt pilot"),
         N_("How well are the calls to each hunt group answered?"),
-        "answer_rate.sql",
+        "hunt_pilots.sql",
         dimensions=("hunt_pilot",),
-        defaults=Filters(conditions=[{"field": "hunt_pilot", "op": "is_not_empty"}]),  # type: ignore[list-item]
-        chart=Chart(kind="bar", y=("answer_rate",)),
+        context_days=(0, 1),
+        options=("answer_within_s",),
+        chart=Chart(kind="stacked", stacked=("answered", "abandoned", "overflowed", "not_answered")),
     ),
     ReportDef(
         "time_to_answer",
@@ -296,7 +350,32 @@ _BUILT_IN = [
         "answer_rate.sql",
         dimensions=("hour",),
         defaults=Filters(traffic="external"),
-        chart=Chart(kind="stacked", stacked=("answered", "missed"), top=24),
+        context_days=(0, 1),
+        options=("answer_within_s",),
+        chart=Chart(kind="stacked", stacked=("answered", "abandoned", "overflowed", "not_answered"), top=24),
+    ),
+    ReportDef(
+        "unanswered_callbacks",
+        "incoming",
+        N_("Unanswered calls and call-backs"),
+        N_("Which outside callers did nobody answer, and did we call them back?"),
+        "unanswered_callbacks.sql",
+        kind="table",
+        context_days=(0, 8),
+        measures=(
+            Measure("started_at", N_("Date and time"), "datetime"),
+            Measure("other_number", N_("Number"), "phone"),
+            Measure("called_number", N_("Number dialled"), "text"),
+            Measure("hunt_pilot", N_("Hunt pilot"), "text"),
+            Measure("extension", N_("Extension"), "text"),
+            Measure("user_name", N_("Name"), "text"),
+            Measure("wait_s", N_("Waited"), "duration"),
+            Measure("outcome", N_("Outcome"), "text"),
+            Measure("callback_status", N_("Call-back"), "text"),
+            Measure("callback_minutes", N_("Minutes to call-back"), "int"),
+        ),
+        chart=None,
+        totals=False,
     ),
     # 3 Cost Analysis
     ReportDef(
@@ -478,6 +557,25 @@ _BUILT_IN = [
         chart=Chart(kind="bar", y=("poor",)),
         totals=False,
     ),
+    _quality(
+        "quality_by_site",
+        N_("Call quality by site"),
+        N_("Which offices have calls of poor voice quality?"),
+        "site",
+    ),
+    _quality(
+        "quality_by_department",
+        N_("Call quality by department"),
+        N_("Which departments suffer calls of poor voice quality?"),
+        "department",
+    ),
+    _quality(
+        "quality_by_device",
+        N_("Call quality by device"),
+        N_("Which phones and soft clients report poor voice quality?"),
+        "device",
+        y="poor",
+    ),
     ReportDef(
         "poor_quality_calls",
         "quality",
@@ -487,7 +585,8 @@ _BUILT_IN = [
         kind="list",
         order="worst_quality",
         defaults=Filters(
-            conditions=[{"field": "mos", "op": "lt", "value": "3.5"}],  # type: ignore[list-item]
+            quality="poor",
+            max_rows=500,
             fields=[
                 "started_at",
                 "extension",
@@ -498,10 +597,114 @@ _BUILT_IN = [
                 "jitter_ms",
                 "latency_ms",
                 "packet_loss_pct",
+                "device",
                 "duration_s",
             ],
         ),
         chart=None,
+    ),
+    # 6 Capacity (X5): gateway and trunk channels
+    ReportDef(
+        "gateway_utilisation",
+        "capacity",
+        N_("Gateway utilisation by hour"),
+        N_("How busy were the channels of each gateway and trunk, hour by hour?"),
+        "gateway_utilisation.sql",
+        kind="table",
+        rows="carrier",
+        lookback_days=1,
+        defaults=Filters(period="last_7_days"),
+        measures=(
+            Measure("gateway", N_("Gateway"), "text"),
+            Measure("hour", N_("Hour"), "datetime"),
+            Measure("channels", N_("Channels"), "int"),
+            Measure("legs", N_("Carrier legs"), "int"),
+            Measure("connected_s", N_("Connected time"), "duration"),
+            Measure("seizure_s", N_("Unanswered seizures"), "duration"),
+            Measure("erlangs", N_("Traffic (erlangs)"), "decimal"),
+            Measure("utilisation", N_("Utilisation"), "percent"),
+            Measure("peak", N_("Peak concurrent calls"), "int"),
+        ),
+        label_columns=("gateway", "hour"),
+        chart=Chart(kind="bar", y=("utilisation",), top=48),
+        totals=False,
+    ),
+    ReportDef(
+        "concurrent_calls",
+        "capacity",
+        N_("Concurrent calls"),
+        N_("How many calls were up at once on each gateway, and when?"),
+        "concurrent_calls.sql",
+        kind="table",
+        rows="carrier",
+        lookback_days=1,
+        defaults=Filters(period="last_7_days"),
+        options=("interval",),
+        measures=(
+            Measure("gateway", N_("Gateway"), "text"),
+            Measure("interval_start", N_("Interval"), "datetime"),
+            Measure("channels", N_("Channels"), "int"),
+            Measure("peak", N_("Peak concurrent calls"), "int"),
+            Measure("peak_share", N_("Peak share of channels"), "percent"),
+            Measure("peak_at", N_("Peak reached at"), "datetime"),
+            Measure("seized", N_("Calls that took a channel"), "int"),
+        ),
+        label_columns=("gateway", "interval_start"),
+        chart=Chart(kind="bar", y=("peak",), top=48),
+        totals=False,
+    ),
+    ReportDef(
+        "busiest_hours",
+        "capacity",
+        N_("Busiest hours"),
+        N_("In which hours did each gateway carry the most traffic and the most calls at once?"),
+        "busiest_hours.sql",
+        kind="table",
+        rows="carrier",
+        lookback_days=1,
+        defaults=Filters(period="last_30_days"),
+        measures=(
+            Measure("gateway", N_("Gateway"), "text"),
+            Measure("hour", N_("Hour"), "datetime"),
+            Measure("channels", N_("Channels"), "int"),
+            Measure("erlangs", N_("Traffic (erlangs)"), "decimal"),
+            Measure("utilisation", N_("Utilisation"), "percent"),
+            Measure("peak", N_("Peak concurrent calls"), "int"),
+            Measure("traffic_rank", N_("Rank by traffic"), "int"),
+            Measure("peak_rank", N_("Rank by peak"), "int"),
+        ),
+        label_columns=("gateway", "hour"),
+        chart=Chart(kind="bar", y=("erlangs",), top=30),
+        totals=False,
+    ),
+    ReportDef(
+        "erlang_b_sizing",
+        "capacity",
+        N_("Trunk sizing (Erlang B)"),
+        N_("How many channels does each gateway need for its busy-hour traffic, and how many does it have?"),
+        "erlang_b.sql",
+        kind="table",
+        rows="carrier",
+        lookback_days=1,
+        defaults=Filters(period="last_30_days"),
+        options=("blocking_pct", "busy_days"),
+        compute=_erlang_sizing,
+        measures=(
+            Measure("gateway", N_("Gateway"), "text"),
+            Measure("channels", N_("Channels configured"), "int"),
+            Measure("days", N_("Days measured"), "int"),
+            Measure("busiest_hour", N_("Busiest hour"), "datetime"),
+            Measure("busiest_erlangs", N_("Busiest hour traffic (erlangs)"), "decimal"),
+            Measure("busy_hour_erlangs", N_("Busy-hour traffic A (erlangs)"), "decimal"),
+            Measure("peak", N_("Peak concurrent calls"), "int"),
+            Measure("target_blocking", N_("Blocking aimed for"), "percent"),
+            Measure("channels_needed", N_("Channels needed"), "int"),
+            Measure("blocking", N_("Blocking with the configured channels"), "percent"),
+            Measure("spare_channels", N_("Spare channels"), "int"),
+        ),
+        label_columns=("gateway",),
+        chart=Chart(kind="bar", y=("channels_needed",)),
+        totals=False,
     ),
 ]
 

@@ -22,7 +22,21 @@ from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_, Translator, translator
 from warehouse.reports import catalogue as cat
 from warehouse.reports.fields import DEFAULT_LIST_FIELDS, DIMENSIONS, FIELDS, GRANULARITIES, VALUE_LABELS
-from warehouse.reports.filters import Filters, Params, Period, build_where, describe, resolve_period, scope_sql
+from warehouse.reports.filters import (
+    DEFAULT_ANSWER_WITHIN_S,
+    DEFAULT_BLOCKING_PCT,
+    DEFAULT_BUSY_DAYS,
+    DEFAULT_INTERVAL,
+    INTERVALS,
+    Filters,
+    Params,
+    Period,
+    build_where,
+    describe,
+    resolve_period,
+    scope_sql,
+)
+from warehouse.reports.inputs import devices_sql, numbering_sql
 
 # Rows a report returns when the person sets no maximum: lists are for reading, groups are small.
 DEFAULT_LIST_ROWS = 5_000
@@ -162,6 +176,68 @@ def dimensions(report: cat.ReportDef, filters: Filters) -> list[str]:
     return list(report.dimensions)
 
 
+@dataclass(frozen=True)
+class ReportOptions:
+    """The report-specific options of one run, with the defaults filled in."""
+
+    answer_within_s: int
+    interval: str
+    interval_s: int
+    blocking: float  # the blocking aimed for, as a probability (0.01 for 1 %)
+    busy_days: int
+
+
+def report_options(report: cat.ReportDef, filters: Filters) -> ReportOptions:
+    """The options a report runs with: the person's where the report takes them, else its own defaults."""
+
+    def pick(name: str, default):
+        if name in report.options and getattr(filters, name) is not None:
+            return getattr(filters, name)
+        value = getattr(report.defaults, name)
+        return default if value is None else value
+
+    interval = pick("interval", DEFAULT_INTERVAL)
+    return ReportOptions(
+        answer_within_s=int(pick("answer_within_s", DEFAULT_ANSWER_WITHIN_S)),
+        interval=interval,
+        interval_s=INTERVALS[interval][1],
+        blocking=float(pick("blocking_pct", DEFAULT_BLOCKING_PCT)) / 100,
+        busy_days=int(pick("busy_days", DEFAULT_BUSY_DAYS)),
+    )
+
+
+_INCLUDE = re.compile(r"\{\{sql:([a-z0-9_]+)\}\}")
+
+
+def _strip_comments(text: str) -> str:
+    # whole-line comments go: they name tokens and parameters that must not count as used
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+
+
+def _expand(text: str, depth: int = 0) -> str:
+    """Put the query files a query names as {{sql:NAME}} in its place, as sub-queries."""
+    if depth > 5:
+        raise ValueError("report queries include each other too deeply")
+
+    def include(match: re.Match) -> str:
+        return "(\n" + _expand(_strip_comments(sql_text_named(match.group(1) + ".sql")), depth + 1) + "\n)"
+
+    return _INCLUDE.sub(include, text)
+
+
+def _context_sql(period: Period, days: tuple[int, int], params: Params) -> str:
+    """Every call from `days[0]` days before the period to `days[1]` days after it (no scope, no filters)."""
+    if period.start_utc is None or period.end_utc is None:
+        return "(select * from calls) as c"
+    start = period.start_utc - timedelta(days=days[0])
+    end = period.end_utc + timedelta(days=days[1])
+    return (
+        f"(select * from calls as c where c.day >= {params.add(start.date(), 'x')} "
+        f"and c.day <= {params.add((end - timedelta(microseconds=1)).date(), 'x')} "
+        f"and c.started_at >= {params.add(start, 'x')} and c.started_at < {params.add(end, 'x')}) as c"
+    )
+
+
 @dataclass
 class Query:
     """A report's final SQL, its named parameters, and how to read its output."""
@@ -184,11 +260,33 @@ def build_query(
     params = Params()
     params.values["zone"] = zone
     who = own_scope(principal) if report.own_extensions else principal
-    where = [scope_sql(scope_filter(who), params)] + build_where(filters, period, params)
-    calls = "(select * from calls as c where " + " and ".join(where) + ") as c"
-    # whole-line comments go: they name tokens and parameters that must not count as used
-    text = "\n".join(line for line in sql_text(report).splitlines() if not line.lstrip().startswith("--"))
-    tokens = {"calls": calls}
+    where = [scope_sql(scope_filter(who), params)] + build_where(
+        filters,
+        period,
+        params,
+        carrier=report.rows == "carrier",
+        lookback=timedelta(days=report.lookback_days),
+    )
+    condition = " and ".join(where)
+    calls = "(select * from calls as c where " + condition + ") as c"
+    text = _expand(_strip_comments(sql_text(report)))
+    # {{where}}: the same scope and options as a condition on any relation aliased `c` with the calls' columns
+    tokens = {"calls": calls, "where": "(" + condition + ")"}
+    if "{{context}}" in text:
+        if report.context_days is None:
+            raise ValueError(f"report {report.name!r} reads {{{{context}}}} but sets no context_days")
+        tokens["context"] = _context_sql(period, report.context_days, params)
+    if "{{devices}}" in text:
+        tokens["devices"] = devices_sql(settings, params)
+    if "{{numbering}}" in text:
+        tokens["numbering"] = numbering_sql(settings, params)
+    options = report_options(report, filters)
+    params.values["period_start"] = period.start_utc
+    params.values["period_end"] = period.end_utc
+    params.values["answer_within_s"] = options.answer_within_s
+    params.values["interval_s"] = options.interval_s
+    params.values["busy_days"] = options.busy_days
+    params.values["blocking"] = options.blocking
     group_keys: tuple[str, ...] = ()
     list_fields: tuple[str, ...] = ()
     if report.kind == "list":
@@ -203,6 +301,9 @@ def build_query(
         tokens["bucket"] = GRANULARITIES[filters.granularity or "day"]
         group_keys = ("g1",)
         limit = filters.max_rows or DEFAULT_GROUP_ROWS
+    elif report.kind == "table":
+        group_keys = report.label_columns
+        limit = filters.max_rows or DEFAULT_LIST_ROWS
     else:
         dims = dimensions(report, filters)
         if "{{g1}}" in text:
@@ -214,7 +315,7 @@ def build_query(
             tokens["g1_extra"] = first.extra_sql if first.extra_sql and len(dims) == 1 else "null"
             group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)
         else:
-            group_keys = ("g1",)
+            group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)
         limit = filters.max_rows or DEFAULT_GROUP_ROWS
     for token, value in tokens.items():
         text = text.replace("{{" + token + "}}", value)
@@ -252,8 +353,13 @@ def run_report(
     elapsed = (time.perf_counter() - started) * 1000
     truncated = len(rows) > query.limit
     rows = rows[: query.limit]
+    options = report_options(report, filters)
+    if report.compute is not None:
+        records = report.compute([dict(zip(names, r, strict=True)) for r in rows], options)
+        names = list(dict.fromkeys([*names, *(k for rec in records for k in rec)]))
+        rows = [tuple(rec.get(n) for n in names) for rec in records]
     hidden = mask_digits(settings, principal.role)
-    columns, out_rows, group_keys = _shape(report, filters, query, names, rows, tr, hidden)
+    columns, out_rows, group_keys = _shape(report, filters, query, names, rows, tr, hidden, options)
     currency = next(
         (r[names.index("currency")] for r in rows if "currency" in names and r[names.index("currency")]),
         settings.company.currency,
@@ -321,15 +427,26 @@ def _logo(settings) -> Path | None:
     return path
 
 
-def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: int):
+def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: int, options: ReportOptions):
     """Pick, label, mask and translate the output columns."""
     _ = tr.gettext
+
+    def label(text: str) -> str:
+        # labels may name an option's value ("Answered within {seconds} s")
+        return _(text).format(seconds=tr.number(options.answer_within_s)) if "{" in text else _(text)
+
     picks: list[tuple[int, Column, str | None]] = []  # (source index, column, value-label table key)
     if report.kind == "list":
         for key in query.list_fields:
             f = FIELDS[key]
             picks.append((names.index(key), Column(key, _(f.label), f.kind), key if key in VALUE_LABELS else None))
         group_keys: tuple[str, ...] = ()
+    elif report.kind == "table":
+        for m in report.columns:
+            if m.key in names:
+                value_labels = m.key if m.key in VALUE_LABELS else None
+                picks.append((names.index(m.key), Column(m.key, label(m.label), m.kind), value_labels))
+        group_keys = tuple(k for k in report.label_columns if k in names)
     else:
         dims = dimensions(report, filters)
         if report.kind == "trend":
@@ -350,7 +467,7 @@ def _shape(report, filters, query: Query, names, rows, tr: Translator, hidden: i
             picks.append((names.index("g1"), Column("g1", _("Seconds to answer"), "text"), None))
         for m in report.columns:
             if m.key in names:
-                picks.append((names.index(m.key), Column(m.key, _(m.label), m.kind), None))
+                picks.append((names.index(m.key), Column(m.key, label(m.label), m.kind), None))
         group_keys = tuple(c.key for _i, c, _l in picks if c.key in ("g1", "g2"))
     internal_at = names.index("_internal") if "_internal" in names else None
     if (
@@ -384,7 +501,7 @@ def _totals(result: ReportResult) -> dict[str, object]:
     """Sums of the additive columns (calls, durations, cost) for a totals row."""
     totals: dict[str, object] = {}
     additive = {"int", "duration", "money"}
-    average_like = ("avg_", "max_", "min_")
+    average_like = ("avg_", "max_", "min_", "p90_", "p95_")
     for i, column in enumerate(result.columns):
         if column.kind not in additive or column.key.startswith(average_like) or column.key in ("g1", "g2"):
             continue

@@ -66,6 +66,7 @@ FIELDS: dict[str, Field] = {
         Field("jitter_ms", N_("Jitter (ms)"), "int", "jitter_ms"),
         Field("latency_ms", N_("Latency (ms)"), "int", "latency_ms"),
         Field("packet_loss_pct", N_("Packet loss (%)"), "decimal", "packet_loss_pct"),
+        Field("device", N_("Device"), "text", "device"),
         Field("rate_ref", N_("Rate"), "text", "rate_ref"),
     )
 }
@@ -114,6 +115,7 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("other_number", N_("Number"), "phone", "other_number", "bool_and(direction = 'internal')"),
         Dimension("direction", N_("Direction"), "text", "direction"),
         Dimension("hunt_pilot", N_("Hunt pilot"), "text", "hunt_pilot"),
+        Dimension("device", N_("Device"), "text", "device", "any_value(extension)", N_("Extension")),
         Dimension("date", N_("Date"), "date", "cast(timezone($zone, started_at) as date)"),
         Dimension("hour", N_("Hour"), "int", "hour(timezone($zone, started_at))"),
         Dimension("weekday", N_("Weekday"), "int", "isodow(timezone($zone, started_at))"),
@@ -149,5 +151,21 @@ DESTINATION_TYPES = {
     "special": N_("Special"),
     "unknown": N_("Unknown"),
 }
+# What became of an unanswered outside call, and whether the company called the number back.
+UNANSWERED_OUTCOMES = {
+    "voicemail": N_("Reached voicemail"),
+    "abandoned": N_("Caller hung up"),
+    "not_answered": N_("Rang out or busy"),
+}
+CALLBACK_STATUS = {
+    "called_back": N_("Called back"),
+    "tried": N_("Tried, not reached"),
+    "not_yet": N_("Not called back yet"),
+}
 # Columns whose values are codes shown through a label table.
-VALUE_LABELS = {"direction": DIRECTIONS, "destination_type": DESTINATION_TYPES}
+VALUE_LABELS = {
+    "direction": DIRECTIONS,
+    "destination_type": DESTINATION_TYPES,
+    "outcome": UNANSWERED_OUTCOMES,
+    "callback_status": CALLBACK_STATUS,
+}

@@ -52,6 +52,37 @@ CALL_TYPES: dict[str, tuple[str, str]] = {
     "transferred": (N_("Transferred"), "c.transferred"),
 }
 
+# Voice quality (X4): a call sounds poor when its MOS is under 3.5 or it lost more than 1 % of its packets
+# (the same thresholds as the "Poor calls" of the quality reports, sql/quality.sql).
+POOR_QUALITY_SQL = "(c.mos < 3.5 or c.packet_loss_pct > 1)"
+MEASURED_SQL = (
+    "(c.mos is not null or c.jitter_ms is not null or c.latency_ms is not null or c.packet_loss_pct is not null)"
+)
+QUALITY: dict[str, tuple[str, str | None]] = {
+    "all": (N_("Any voice quality"), None),
+    "measured": (N_("Calls with quality measurements"), MEASURED_SQL),
+    "poor": (N_("Poor voice quality (MOS under 3.5 or packet loss over 1 %)"), POOR_QUALITY_SQL),
+    "good": (N_("Good voice quality"), f"({MEASURED_SQL} and not coalesce({POOR_QUALITY_SQL}, false))"),
+}
+
+# Intervals of the concurrency reports: their length in seconds (a day is a local calendar day).
+INTERVALS: dict[str, tuple[str, int]] = {
+    "15min": (N_("15 minutes"), 900),
+    "hour": (N_("Hour"), 3600),
+    "day": (N_("Day"), 86400),
+}
+# Options only some reports take (their `options`), with the value a report uses when none is set.
+DEFAULT_ANSWER_WITHIN_S = 20
+DEFAULT_BLOCKING_PCT = 1.0
+DEFAULT_BUSY_DAYS = 5
+DEFAULT_INTERVAL = "hour"
+REPORT_OPTIONS: dict[str, str] = {
+    "answer_within_s": N_("Answered within (seconds)"),
+    "interval": N_("Interval"),
+    "blocking_pct": N_("Blocking aimed for (%)"),
+    "busy_days": N_("Busy hours of the N busiest days"),
+}
+
 OPERATORS: dict[str, str] = {
     "eq": N_("equals"),
     "ne": N_("does not equal"),
@@ -124,6 +155,11 @@ class Filters(BaseModel):
     fields: list[str] = Field(default_factory=list)  # call lists: the columns, in order
     group_by: list[str] = Field(default_factory=list)  # grouping reports with free dimensions (at most 2)
     granularity: Literal["hour", "day", "week", "month"] | None = None  # trend reports
+    quality: Literal["all", "measured", "poor", "good"] = "all"  # voice quality (X4), any report
+    answer_within_s: int | None = Field(default=None, ge=1, le=3600)  # incoming analysis: the answer target
+    blocking_pct: float | None = Field(default=None, ge=0.01, le=50)  # Erlang B: the blocking aimed for, in %
+    interval: Literal["15min", "hour", "day"] | None = None  # concurrent calls: the interval of each peak
+    busy_days: int | None = Field(default=None, ge=1, le=366)  # Erlang B: busy hours of the N busiest days
 
     @field_validator("period")
     @classmethod
@@ -373,15 +409,29 @@ def conditions_sql(conditions: list[Condition], params: Params, alias: str = "c"
     return f"({text})"
 
 
-def build_where(filters: Filters, period: Period, params: Params, alias: str = "c") -> list[str]:
-    """The filter's conditions on `calls` (joined by AND by the caller)."""
+def build_where(
+    filters: Filters,
+    period: Period,
+    params: Params,
+    alias: str = "c",
+    *,
+    carrier: bool = False,
+    lookback: timedelta = timedelta(0),
+) -> list[str]:
+    """The filter's conditions on `calls` (joined by AND by the caller).
+
+    Call reports read the rows that count as calls; `carrier` reports read every row that rode on a
+    gateway or trunk leg instead (transit legs and conference legs hold channels too), and with a
+    `lookback` also the legs that started that long before the period (they may still be up in it).
+    """
     a = alias
-    parts = [f"{a}.counted"]
+    parts = [f"{a}.trunk_leg_id is not null" if carrier else f"{a}.counted"]
     if period.start_utc is not None and period.end_utc is not None:
+        start = period.start_utc - lookback
         # `day` is the UTC day partition: naming it lets the scan skip every other day's files
-        parts.append(f"{a}.day >= {params.add(period.start_utc.date())}")
+        parts.append(f"{a}.day >= {params.add(start.date())}")
         parts.append(f"{a}.day <= {params.add((period.end_utc - timedelta(microseconds=1)).date())}")
-        parts.append(f"{a}.started_at >= {params.add(period.start_utc)}")
+        parts.append(f"{a}.started_at >= {params.add(start)}")
         parts.append(f"{a}.started_at < {params.add(period.end_utc)}")
     if filters.traffic == "external":
         parts.append(f"{a}.direction in ('outgoing', 'incoming', 'tandem')")
@@ -399,6 +449,9 @@ def build_where(filters: Filters, period: Period, params: Params, alias: str = "
             parts.append(f"{a}.{column} in ({params.many(list(values))})")
     if filters.call_types:
         parts.append("(" + " or ".join(CALL_TYPES[t][1].replace("c.", f"{a}.") for t in filters.call_types) + ")")
+    quality = QUALITY[filters.quality][1]
+    if quality:
+        parts.append(quality.replace("c.", f"{a}."))
     extra = conditions_sql(filters.conditions, params, a)
     if extra:
         parts.append(extra)
@@ -480,6 +533,22 @@ def describe(
         from warehouse.reports.fields import GRANULARITY_LABELS
 
         parts.append(_("Per: {unit}").format(unit=_(GRANULARITY_LABELS[filters.granularity])))
+    if filters.quality != "all":
+        parts.append(_(QUALITY[filters.quality][0]))
+    if filters.answer_within_s:
+        parts.append(_("Answer target: {seconds} s").format(seconds=tr.number(filters.answer_within_s)))
+    if filters.interval:
+        parts.append(_("Interval: {interval}").format(interval=_(INTERVALS[filters.interval][0])))
+    if filters.blocking_pct:
+        parts.append(_("Blocking aimed for: {percent}").format(percent=tr.percent(filters.blocking_pct / 100)))
+    if filters.busy_days:
+        parts.append(
+            tr.ngettext(
+                "Busy-hour traffic from the {n} busiest day",
+                "Busy-hour traffic from the {n} busiest days",
+                filters.busy_days,
+            ).format(n=tr.number(filters.busy_days))
+        )
     if filters.max_rows:
         parts.append(_("At most {n} rows").format(n=tr.number(filters.max_rows)))
     return "; ".join(parts)

@@ -98,6 +98,10 @@ final as (
         case when h4 % 3 = 0 then round((h3 % 300) / 100.0, 3) end as packet_loss_pct,
         false as transferred,
         false as forwarded,
+        case when direction <> 'internal' then 'syn:trunk:' || i end as trunk_leg_id,
+        case when direction <> 'internal' then list_element(['MIL-GW-01', 'LON-GW-01', 'NYC-SBC-01'], 1 + ext_no % 3)
+            end as gateway_device,
+        case when ext_no % 4 = 0 then 'CSFUSER' || ext_no else 'SEP00000000' || (1000 + ext_no) end as device,
         cast(started_at as date) as day
     from shaped
 )
@@ -127,6 +131,13 @@ def example_connection() -> duckdb.DuckDBPyConnection:
         con.execute("CREATE TABLE calls AS SELECT * FROM _schema LIMIT 0")
         con.unregister("_schema")
         con.execute("ALTER TABLE calls ADD COLUMN IF NOT EXISTS day DATE")
+        from warehouse.views import DIRECTORY_SCHEMAS
+
+        for dataset, schema in DIRECTORY_SCHEMAS.items():
+            # the example calls' owners are in the calls themselves; reports that look owners up find none
+            con.register("_schema", schema.empty_table())
+            con.execute(f"CREATE TABLE directory_{dataset} AS SELECT * FROM _schema")
+            con.unregister("_schema")
         con.execute(
             "INSERT INTO calls BY NAME " + SYNTHETIC_SQL,
             {"n": 600, "days": 90, "end_ts": EXAMPLE_END, "extensions": 24},
