@@ -14,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -110,6 +112,19 @@ def open_page(page, title: str) -> None:
 
 
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of a Streamlit select box by its label."""
-    page.get_by_label(label, exact=True).first.click()
-    page.get_by_role("option", name=option, exact=True).click()
+    """Pick an option of a Streamlit select box by its label.
+
+    A rerun of the script can redraw the box while its list is opening, which closes the list: on a
+    busy machine that happens, so the box is opened again (a few times at most) until the option shows.
+    """
+    settle(page)
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(4):
+        page.get_by_label(label, exact=True).first.click()
+        try:
+            wanted.wait_for(timeout=WAIT_MS // 4)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            settle(page)
+    wanted.click()
