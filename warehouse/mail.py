@@ -430,6 +430,35 @@ def requeue(engine: Engine, row_id: str) -> bool:
     return bool(done)
 
 
+def retry_now(settings, engine: Engine, row_id: str) -> MailRecord | None:
+    """Send a waiting or failed message again at once (an administrator's "retry now"); its record after."""
+    mm = mail_message
+    record = message(engine, row_id)
+    if record is None or record.transport != "smtp" or record.status == SENT:
+        return record
+    if record.status == FAILED:
+        requeue(engine, row_id)
+    else:
+        with engine.begin() as conn:
+            conn.execute(
+                mm.update()
+                .where(mm.c.id == row_id, mm.c.status == QUEUED, mm.c.next_attempt_at == record.next_attempt_at)
+                .values(next_attempt_at=utcnow())
+            )
+    fresh = message(engine, row_id)
+    if fresh is None or fresh.status != QUEUED or fresh.next_attempt_at is None:
+        return fresh
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            mm.update()
+            .where(mm.c.id == row_id, mm.c.status == QUEUED, mm.c.next_attempt_at == fresh.next_attempt_at)
+            .values(next_attempt_at=utcnow() + _CLAIM)
+        ).rowcount
+    if claimed:
+        _attempt(settings, engine, row_id, Path(fresh.path), fresh.sender, list(fresh.recipients), fresh.attempts)
+    return message(engine, row_id)
+
+
 def _record(row) -> MailRecord:
     return MailRecord(
         id=row.id,

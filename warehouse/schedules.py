@@ -320,6 +320,15 @@ def runs(engine: Engine, schedule_id: int, limit: int = 20) -> list[RunRecord]:
     ]
 
 
+def people(engine: Engine) -> list[tuple[str, str]]:
+    """Active users who may own a schedule, as (user id, display name), by name."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(users.c.id, users.c.display_name).where(users.c.active.is_(True)).order_by(users.c.display_name)
+        ).all()
+    return [(r.id, r.display_name or r.id) for r in rows]
+
+
 def manageable(viewer: Principal, item: Schedule) -> bool:
     """True when the person may change, run or delete the schedule (its owner, or an administrator)."""
     return viewer.is_admin or item.owner == viewer.user_id
