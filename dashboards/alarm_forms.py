@@ -15,15 +15,14 @@ from warehouse.alarms import params as P
 from warehouse.alarms.checks import SPENDING_GROUPS, SPENDING_PERIODS
 from warehouse.i18n import N_, Translator
 
-WEEKDAY_NAMES = {
-    1: N_("Monday"),
-    2: N_("Tuesday"),
-    3: N_("Wednesday"),
-    4: N_("Thursday"),
-    5: N_("Friday"),
-    6: N_("Saturday"),
-    7: N_("Sunday"),
-}
+WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)  # ISO: Monday = 1
+
+
+def weekday_name(tr: Translator, day: int) -> str:
+    """The name of an ISO weekday in the reader's language (from the locale's own calendar)."""
+    return str(tr.locale.days["format"]["wide"][day - 1])
+
+
 DIRECTION_NAMES = {"outgoing": N_("Outgoing"), "incoming": N_("Incoming"), "internal": N_("Internal")}
 
 
@@ -93,9 +92,9 @@ def hours_fields(tr: Translator, prefix: str, current: dict) -> dict:
     c1, c2, c3 = st.columns([3, 1, 1])
     days = c1.multiselect(
         _("Working days"),
-        list(WEEKDAY_NAMES),
+        list(WEEKDAYS),
         default=current.get("days", [1, 2, 3, 4, 5]),
-        format_func=lambda d: _(WEEKDAY_NAMES[d]),
+        format_func=lambda d: weekday_name(tr, d),
         key=f"{prefix}days",
     )
     start = c2.time_input(_("From"), value=_clock(str(current.get("start", "08:00")), "from"), key=f"{prefix}open")

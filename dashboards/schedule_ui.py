@@ -249,7 +249,7 @@ def send_by_mail(result: ReportResult, principal: Principal, tr: Translator, eng
             )
         )
     else:
-        st.success(tr.ngettext("Sent to {n} recipient.", "Sent to {n} recipients.", n).format(n=tr.number(n)))
+        st.success(tr.ngettext("Sent to {n} recipient", "Sent to {n} recipients", n).format(n=tr.number(n)))
 
 
 def schedule_button(name: str, filters: Filters, saved_id: int | None, tr: Translator) -> None:

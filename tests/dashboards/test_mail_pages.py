@@ -53,7 +53,7 @@ def test_send_now_mails_the_report_as_the_sender_sees_it(ravello):
     at.text_area(key="mail_message").input("For the review. [[FILTER]]")
     at.button(key="mail_send").click().run()
     assert not at.exception
-    assert at.success[0].value == "Sent to 2 recipients."
+    assert at.success[0].value == "Sent to 2 recipients"
     msg = outbox_message(ravello, subject)
     assert msg["To"] == "boss@ravello.example, Auditor <audit@ravello.example>"
     assert msg["Reply-To"] == "giulia@ravello.example"

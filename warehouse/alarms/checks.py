@@ -298,7 +298,9 @@ def spending(ctx: Context, p: P.Spending) -> Finding:
     columns += [("calls", N_("Calls"), "int"), ("cost", N_("Spent"), "money")]
     tr = ctx.tr
     currency = ctx.settings.company.currency
-    summary = tr.ngettext("{n} over {amount} ({period})", "{n} over {amount} ({period})", len(rows)).format(
+    summary = tr.ngettext(
+        "{n} spent more than {amount} ({period})", "{n} spent more than {amount} ({period})", len(rows)
+    ).format(
         n=tr.number(len(rows)), amount=tr.money(p.threshold, currency), period=tr.gettext(SPENDING_PERIODS[p.period])
     )
     details = [
