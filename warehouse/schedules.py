@@ -589,7 +589,7 @@ def _run(settings, engine: Engine, schedule_id: int, now: datetime, trigger: str
             window = _window(settings, item, now)
             outcome, alarm_state = _run_alarm(settings, engine, item, owner, now, window)  # type: ignore[arg-type]
             state = {"window_end": window[1].isoformat(), "alarm": alarm_state}  # type: ignore[union-attr]
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded on the schedule and shown
+    except Exception as exc:  # any failure is recorded on the schedule and shown on its page
         outcome = RunOutcome(schedule_id, FAILED, error=_error_text(exc))
     next_run = item.next_run_at
     if trigger == "scheduled" or next_run is None or next_run <= now:

@@ -101,6 +101,25 @@ def test_a_report_sent_to_the_schedule_page_keeps_its_options(ravello):
     schedules.delete_schedule(engine, load_principal(engine, "james.carter"), item.id)
 
 
+def test_a_schedule_can_be_made_from_a_personal_report(ravello):
+    from warehouse.reports.store import delete_saved, save_report
+
+    engine = appdb.open_db(ravello)
+    saved = save_report(engine, "emily.wong", "Long calls", "call_list", Filters(period="last_30_days", max_rows=50))
+    at = page(ravello, "app_pages/scheduled_reports.py", "emily.wong")
+    at.button(key="sr_new").click().run()
+    assert at.radio(key="sr_f_source").value == "personal"
+    at.selectbox(key="sr_f_saved").select(saved.id).run()
+    at.text_area(key="sr_f_recipients").input("emily@ravello.example")
+    at.button(key="sr_f_save").click().run()
+    emily = load_principal(engine, "emily.wong")
+    [item] = schedules.list_schedules(engine, emily, "report")
+    assert item.saved_report_id == saved.id
+    assert Filters.from_json(item.options).max_rows == 50
+    schedules.delete_schedule(engine, emily, item.id)
+    delete_saved(engine, "emily.wong", saved.id)
+
+
 def test_scheduled_reports_create_run_pause_edit_delete(ravello):
     engine = appdb.open_db(ravello)
     at = page(ravello, "app_pages/scheduled_reports.py", "james.carter")

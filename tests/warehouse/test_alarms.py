@@ -455,3 +455,51 @@ def test_alarms_belong_to_supervisors_and_administrators(company):
             settings, engine, load_principal(engine, "maria"), dataclasses.replace(spec, type="unknown_extensions")
         )
     assert appdb.open_db(settings) is engine
+
+
+def test_the_anomaly_baseline_keeps_local_hours_across_daylight_saving():
+    from warehouse.alarms.checks import anomaly_windows
+
+    # Monday 30 March 2026, 10:00-11:00 in Rome (summer time) against the Mondays before (winter time)
+    windows = anomaly_windows("Europe/Rome", datetime(2026, 3, 30, 9, 7, tzinfo=UTC), hours=1, weeks=2)
+    assert [(w, s.isoformat(), e.isoformat()) for w, s, e in windows] == [
+        (0, "2026-03-30T08:00:00+00:00", "2026-03-30T09:00:00+00:00"),
+        (1, "2026-03-23T09:00:00+00:00", "2026-03-23T10:00:00+00:00"),
+        (2, "2026-03-16T09:00:00+00:00", "2026-03-16T10:00:00+00:00"),
+    ]
+
+
+def test_an_alarm_missed_while_stopped_covers_the_whole_gap_once(company):
+    settings, engine = company
+    now = datetime.now(UTC).replace(microsecond=0)
+    gap = [now - timedelta(days=d, hours=1) for d in (3, 2, 1)]
+    write_calls(
+        settings,
+        [{"extension": "2001", "started_at": t, "destination_type": "international"} for t in gap]
+        + [{"extension": "2002", "started_at": now - timedelta(days=5), "destination_type": "international"}],
+    )
+    item = schedules.save_schedule(
+        settings,
+        engine,
+        load_principal(engine, "maria"),
+        ScheduleSpec(
+            kind="alarm",
+            type="international",
+            recipients="maria@example.org",
+            every=1,
+            unit="days",
+            start_local=datetime(2026, 1, 1, 0, 0),
+        ),
+    )
+    with engine.begin() as conn:  # last run four days ago, then the pipelines stopped
+        conn.execute(
+            schedules.schedule.update().values(
+                next_run_at=now - timedelta(days=3),
+                state='{"window_end": "' + (now - timedelta(days=4)).isoformat() + '"}',
+            )
+        )
+    [outcome] = schedules.run_due(settings, engine, now=now)
+    assert outcome.count == 3  # the three calls of the gap, not the one before it
+    assert schedules.run_due(settings, engine, now=now) == []
+    assert len(mail.outbox_files(settings)) == 1
+    assert schedules.runs(engine, item.id)[0].window_start == now - timedelta(days=4)
