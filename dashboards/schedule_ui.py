@@ -213,6 +213,12 @@ def notice(prefix: str) -> None:
 def send_by_mail(result: ReportResult, principal: Principal, tr: Translator, engine) -> None:
     """R5: mail this result to several people as Excel or PDF (scoped and masked as the sender sees it)."""
     _ = tr.gettext
+    shown = f"{result.name}:{result.filters.to_json()}"
+    if st.session_state.get("mail_for") != shown:
+        # another report or other options: subject and message start again from this report's
+        for key in ("mail_subject", "mail_message"):
+            st.session_state.pop(key, None)
+        st.session_state["mail_for"] = shown
     with st.expander(_("Send by mail"), icon=":material/mail:"), st.form("mail_form"):
         to = st.text_area(
             _("Recipients"),

@@ -117,10 +117,12 @@ def log_tab() -> None:
     )
     record = by_id[chosen]
     st.caption(
-        _("Status: {status}; attempts: {n}; sent by {transport}").format(
+        _("Status: {status}; attempts: {n}; {transport}").format(
             status=_(STATUS_NAMES.get(record.status, record.status)),
             n=tr.number(record.attempts),
-            transport=_("the outbox folder") if record.transport == "outbox" else _("the mail server"),
+            transport=_("delivered into the outbox folder")
+            if record.transport == "outbox"
+            else _("sent through the mail server"),
         )
     )
     if record.last_error:
