@@ -8,7 +8,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from tests.dashboards.browser import ARTIFACTS, choose, log_in, settle
+from tests.dashboards.browser import ARTIFACTS, WAIT_MS, choose, log_in, settle
 
 pytestmark = pytest.mark.browser
 
