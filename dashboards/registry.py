@@ -47,6 +47,14 @@ PAGES: list[PageEntry] = [
     PageEntry("app_pages/home.py", N_("Home"), ":material/home:", "call_analytics", default=True),
     PageEntry("app_pages/dashboard.py", N_("Dashboard"), ":material/dashboard:", "call_analytics"),
     PageEntry("app_pages/reports.py", N_("Interactive reports"), ":material/analytics:", "call_analytics"),
+    PageEntry("app_pages/scheduled_reports.py", N_("Scheduled reports"), ":material/schedule_send:", "call_analytics"),
+    PageEntry(
+        "app_pages/scheduled_alarms.py",
+        N_("Scheduled alarms"),
+        ":material/notifications_active:",
+        "call_analytics",
+        roles=MANAGERS,
+    ),
     PageEntry("app_pages/my_budgets.py", N_("My budgets"), ":material/savings:", "budget_control"),
     PageEntry("app_pages/budget_history.py", N_("Budget history"), ":material/history:", "budget_control"),
     PageEntry("app_pages/my_phone.py", N_("My Phone"), ":material/phone_locked:", "phone_lock"),
@@ -61,6 +69,7 @@ PAGES: list[PageEntry] = [
     PageEntry(
         "app_pages/cucm_changes.py", N_("CUCM changes"), ":material/sync_problem:", "administration", roles=ADMINS
     ),
+    PageEntry("app_pages/outbox.py", N_("Mail outbox and log"), ":material/outbox:", "administration", roles=ADMINS),
     PageEntry("app_pages/account.py", N_("Language and time zone"), ":material/translate:", "account"),
     PageEntry("app_pages/api_tokens.py", N_("API tokens"), ":material/key:", "account"),
 ]

@@ -13,6 +13,7 @@ DOMAINS = [
     "pipelines.defs.mail",
     "pipelines.defs.directory",
     "pipelines.defs.tariffs",
+    "pipelines.defs.schedules",
 ]
 
 

@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "ringledger.commands.users",
     "ringledger.commands.budgets",
     "ringledger.commands.mail",
+    "ringledger.commands.schedules",
     "ringledger.commands.demo",
     "ringledger.commands.report",
     "ringledger.commands.tokens",

@@ -561,6 +561,19 @@ class Smtp(_Section):
         return os.environ.get(self.password_env, "")
 
 
+class Alarms(_Section):
+    """Scheduled reports and alarms: how their windows are cut."""
+
+    # An alarm that looks at "the calls since its last run" counts the calls that ended up to this
+    # many minutes before the run: their records are written when they end and take a moment to arrive.
+    settle_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    # A schedule that could not run for a long time (the pipelines were stopped) catches up once, over
+    # at most this many days.
+    max_catch_up_days: int = Field(default=31, ge=1, le=366)
+    # A run claims its schedule for this long, so two processes never run it twice at once.
+    claim_minutes: int = Field(default=15, ge=1)
+
+
 class PhoneService(Service):
     """The phone service (IP phone XML, CURRI policy endpoint): where it listens and how phones reach it."""
 
@@ -606,6 +619,7 @@ class Settings(_Section):
     tariffs: Tariffs = Tariffs()
     # Exchange rates into the company currency: GBP = 1.17 means one pound is 1.17 of the company currency.
     currencies: dict[str, Decimal] = Field(default_factory=dict)
+    alarms: Alarms = Alarms()
     demo: bool = False
 
     @field_validator("currencies")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import html as html_lib
+import re
 import smtplib
 import ssl
 import uuid
@@ -164,6 +165,43 @@ def _addresses(values: Iterable[str] | str, what: str) -> list[str]:
             raise MailError(f"{what}: {formataddr((name, addr)) or '(empty)'!r} is not a mail address")
         out.append(formataddr((name, addr)) if name else addr)
     return out
+
+
+# A recipient typed into a form: local part and a domain of dot-separated labels (at least two).
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+)
+
+
+def parse_addresses(text: str | Iterable[str], what: str = "recipients") -> list[str]:
+    """Mail addresses from a list or a text (commas, semicolons, spaces or lines between them), checked.
+
+    Raises MailError naming every address that is not one; duplicates are dropped, order is kept.
+    """
+    items = [text] if isinstance(text, str) else list(text)
+    found: list[str] = []
+    bad: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        for piece in re.split(r"[,;\n]+", item or ""):
+            piece = piece.strip()
+            if not piece:
+                continue
+            # "Ann Berg <ann@example.org>" keeps its name; bare addresses may be separated by spaces
+            named = [parseaddr(piece)] if "<" in piece else [("", p) for p in piece.split()]
+            for name, addr in named:
+                if _ADDRESS.fullmatch(addr) and len(addr) <= 254:
+                    if addr.lower() not in seen:
+                        seen.add(addr.lower())
+                        found.append(formataddr((name, addr)) if name else addr)
+                else:
+                    bad.append(piece if name or not addr else addr)
+    if bad:
+        raise MailError(f"{what}: not a mail address: {', '.join(bad)}")
+    if not found:
+        raise MailError(f"{what}: give at least one mail address")
+    return found
 
 
 def build_message(
@@ -392,6 +430,35 @@ def requeue(engine: Engine, row_id: str) -> bool:
     return bool(done)
 
 
+def retry_now(settings, engine: Engine, row_id: str) -> MailRecord | None:
+    """Send a waiting or failed message again at once (an administrator's "retry now"); its record after."""
+    mm = mail_message
+    record = message(engine, row_id)
+    if record is None or record.transport != "smtp" or record.status == SENT:
+        return record
+    if record.status == FAILED:
+        requeue(engine, row_id)
+    else:
+        with engine.begin() as conn:
+            conn.execute(
+                mm.update()
+                .where(mm.c.id == row_id, mm.c.status == QUEUED, mm.c.next_attempt_at == record.next_attempt_at)
+                .values(next_attempt_at=utcnow())
+            )
+    fresh = message(engine, row_id)
+    if fresh is None or fresh.status != QUEUED or fresh.next_attempt_at is None:
+        return fresh
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            mm.update()
+            .where(mm.c.id == row_id, mm.c.status == QUEUED, mm.c.next_attempt_at == fresh.next_attempt_at)
+            .values(next_attempt_at=utcnow() + _CLAIM)
+        ).rowcount
+    if claimed:
+        _attempt(settings, engine, row_id, Path(fresh.path), fresh.sender, list(fresh.recipients), fresh.attempts)
+    return message(engine, row_id)
+
+
 def _record(row) -> MailRecord:
     return MailRecord(
         id=row.id,
@@ -447,3 +514,89 @@ def outbox_files(settings) -> list[Path]:
     if not folder.exists():
         return []
     return sorted((p for p in folder.glob("*.eml") if not p.name.startswith(".")), reverse=True)
+
+
+# --- showing a stored message ----------------------------------------------------------------------
+
+# What a message's HTML may keep when an administrator looks at it: text structure and tables, no
+# styles, scripts, forms, frames, images or links that could load or run anything.
+_SAFE_TAGS = frozenset(
+    {
+        *("p", "br", "b", "i", "u", "strong", "em", "small", "big", "pre", "code", "blockquote", "hr"),
+        *("table", "thead", "tbody", "tfoot", "tr", "td", "th", "caption", "ul", "ol", "li", "dl", "dt", "dd"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "span", "div", "sub", "sup"),
+    }
+)
+_SAFE_ATTRS = frozenset({"align", "colspan", "rowspan", "dir"})
+_VOID = frozenset({"br", "hr"})
+_DROP_WITH_CONTENT = frozenset({"script", "style", "head", "title", "iframe", "object", "embed", "noscript", "svg"})
+
+
+class _SafeHtml(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._drop = 0
+        self._open: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _DROP_WITH_CONTENT:
+            self._drop += 1
+            return
+        if self._drop or tag not in _SAFE_TAGS:
+            return
+        kept = "".join(
+            f' {name}="{html_lib.escape(value or "", quote=True)}"'
+            for name, value in attrs
+            if name in _SAFE_ATTRS and re.fullmatch(r"[A-Za-z0-9 _-]{0,20}", value or "")
+        )
+        self.out.append(f"<{tag}{kept}>")
+        if tag not in _VOID:
+            self._open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.handle_starttag(tag, attrs)
+        if tag in _DROP_WITH_CONTENT:
+            self._drop = max(0, self._drop - 1)
+
+    def handle_endtag(self, tag):
+        if tag in _DROP_WITH_CONTENT:
+            self._drop = max(0, self._drop - 1)
+            return
+        if self._drop or tag not in _SAFE_TAGS or tag in _VOID or tag not in self._open:
+            return
+        while self._open:
+            last = self._open.pop()
+            self.out.append(f"</{last}>")
+            if last == tag:
+                break
+
+    def handle_data(self, data):
+        if not self._drop:
+            self.out.append(html_lib.escape(data, quote=False))
+
+
+def safe_html(html: str) -> str:
+    """A message's HTML reduced to harmless structure (for showing it): no scripts, styles, links or images."""
+    parser = _SafeHtml()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.out) + "".join(f"</{t}>" for t in reversed(parser._open))
+
+
+def bodies(msg: EmailMessage) -> tuple[str | None, str | None]:
+    """The plain-text and HTML bodies of a parsed message (None when it has no such part)."""
+    text_part = msg.get_body(("plain",))
+    html_part = msg.get_body(("html",))
+    text = text_part.get_content() if text_part is not None else None
+    html = html_part.get_content() if html_part is not None else None
+    return text, html
+
+
+def attachments_of(msg: EmailMessage) -> list[Attachment]:
+    """The files attached to a parsed message."""
+    out = []
+    for part in msg.iter_attachments():
+        data = part.get_payload(decode=True)
+        out.append(Attachment(part.get_filename() or "attachment", bytes(data or b""), part.get_content_type()))
+    return out

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from dashboards import charts, data
+from dashboards import charts, data, schedule_ui
 from dashboards.components import REQUEST_KEY
 from dashboards.session import engine, require_principal, settings
 from warehouse.access import mask_digits, mask_number
@@ -456,6 +456,8 @@ def report_view(name: str) -> None:
         on_click="ignore",
         icon=":material/csv:",
     )
+    schedule_ui.send_by_mail(result, principal, tr, eng)
+    schedule_ui.schedule_button(name, filters, state.get("rep_saved_id"), tr)
     with (
         st.expander(_("Save as personal report"), icon=":material/bookmark_add:"),
         st.form("save_form", clear_on_submit=True),

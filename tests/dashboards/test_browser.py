@@ -8,7 +8,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from tests.dashboards.browser import ARTIFACTS, choose, log_in, settle
+from tests.dashboards.browser import ARTIFACTS, WAIT_MS, choose, log_in, settle
 
 pytestmark = pytest.mark.browser
 
@@ -68,9 +68,9 @@ def test_home_report_exports_and_arabic(page):
     page.get_by_role("heading", name="التكلفة مجمعة حسب القسم").wait_for()
     page.get_by_role("button", name="تنزيل PDF").wait_for()
     settle(page)
-    direction = page.locator('[data-testid="stMain"]').evaluate("e => getComputedStyle(e).direction")
+    # the page's style arrives with the rerun; wait for it rather than reading it once
+    expect(page.locator('[data-testid="stMain"]')).to_have_css("direction", "rtl", timeout=WAIT_MS)
     page.screenshot(path=ARTIFACTS / "arabic.png", full_page=True)
-    assert direction == "rtl"
     page.get_by_role("link", name="الرئيسية").click()
     page.get_by_role("heading", name="آخر المكالمات").wait_for()
     settle(page)
