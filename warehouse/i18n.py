@@ -232,6 +232,13 @@ def update_catalogs() -> dict[str, int]:
     return missing
 
 
+def _translated(string) -> bool:
+    """A message is translated when it, or every one of its plural forms, has a text."""
+    if isinstance(string, tuple | list):
+        return bool(string) and all(string)
+    return bool(string)
+
+
 def untranslated() -> dict[str, list[str]]:
     """Per language, the source strings its catalogue does not translate."""
     from babel.messages.pofile import read_po
@@ -245,7 +252,7 @@ def untranslated() -> dict[str, list[str]]:
         done: set = set()
         if path.exists():
             with path.open("rb") as fh:
-                done = {m.id for m in read_po(fh, locale=language) if m.id and m.string and not m.fuzzy}
+                done = {m.id for m in read_po(fh, locale=language) if m.id and _translated(m.string) and not m.fuzzy}
         out[language] = sorted(str(i) for i in ids - done)
     return out
 
