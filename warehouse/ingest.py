@@ -28,7 +28,7 @@ from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
 from warehouse.calls import build_days
 from warehouse.config import Settings
 from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source, sniff
-from warehouse.lake import Lake, LakeWriter
+from warehouse.lake import Lake, LakeWriter, partition_dir
 
 Progress = Callable[[str, dict], None]
 
@@ -303,7 +303,12 @@ class Ingestor:
     def _publish(self, writer: LakeWriter, batch_id: str, stats: dict) -> None:
         """Publish a staged batch and close it in the ledger (also used to finish an interrupted one)."""
         for dataset, days in stats["staged"].items():
-            adds = {day: [Path(p) for p in paths if Path(p).exists()] for day, paths in days.items()}
+            base = self.lake.dataset_dir(dataset)
+            # a file a crashed run already moved into its partition is found there and listed now
+            adds = {
+                day: [Path(p) for p in paths if Path(p).exists() or (base / partition_dir(day) / Path(p).name).exists()]
+                for day, paths in days.items()
+            }
             adds = {d: ps for d, ps in adds.items() if ps}
             if adds:
                 writer.publish(dataset, add=adds)

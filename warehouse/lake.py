@@ -170,7 +170,12 @@ class LakeWriter:
                 for src in files:
                     dest = folder / src.name
                     if src != dest:
-                        src.replace(dest)
+                        try:
+                            src.replace(dest)
+                        except FileNotFoundError:
+                            # moved by a run that died before its manifest: publishing it again finishes that
+                            if not dest.exists():
+                                raise
                     names.append(str(dest.relative_to(base)))
                 if mode == "add":
                     parts[key] = parts.get(key, []) + [n for n in names if n not in parts.get(key, [])]
