@@ -581,6 +581,8 @@ class Parser:
         try:
             con.execute(_copy_sql(select, out, f"{self.batch_id}-{out.name}"))
             return True
+        except duckdb.IOException:
+            raise  # a full disk is not a bad line: splitting the batch would only fail again, slower
         except duckdb.Error:
             return False
         finally:

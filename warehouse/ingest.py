@@ -9,6 +9,8 @@ checksum is already in the ledger changes nothing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -19,18 +21,46 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from warehouse import appdb
 from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
 from warehouse.calls import build_days
 from warehouse.config import Settings
 from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source, sniff
-from warehouse.lake import Lake, LakeWriter, partition_dir
+from warehouse.lake import Lake, LakeWriter, partition_dir, write_atomic
 
 Progress = Callable[[str, dict], None]
+
+
+class IngestError(Exception):
+    """An ingest stopped because something could not be written or read (a full disk, a file too large)."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        code = errno.errorcode.get(exc.errno or 0, "")
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{f' ({code})' if code else ''}{where}"
+    return str(exc).strip().splitlines()[0]
+
+
+@contextlib.contextmanager
+def _doing(what: str) -> Iterator[None]:
+    """Turn a storage failure during `what` into an IngestError that says what failed and what to do."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except (OSError, duckdb.IOException, sqlalchemy.exc.OperationalError) as exc:
+        raise IngestError(
+            f"ingest stopped while {what}: {_reason(exc)}. Nothing loaded before is lost and no file was "
+            "removed; run the ingest again once this is solved and it completes this run"
+        ) from exc
 
 
 @dataclass
@@ -110,7 +140,8 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         with self.lake.writer() as writer:
-            self._recover(writer, report)
+            with _doing("finishing an interrupted earlier run"):
+                self._recover(writer, report)
             chunk: list[Path] = []
             chunk_bytes = 0
             for path in discover(paths):
@@ -187,7 +218,8 @@ class Ingestor:
                     path.unlink(missing_ok=True)
                 continue
             seen.add(src.checksum)
-            archived = self._archive(src, path if move else None)
+            with _doing(f"writing the archive copy of {src.name} under {self.settings.archive_dir}"):
+                archived = self._archive(src, path if move else None)
             fn = src.file_name
             rows.append(
                 {
@@ -207,7 +239,10 @@ class Ingestor:
             report.bytes += len(src.data)
             accepted.append((src, path if move else None))
         if rows:
-            with self.engine.begin() as conn:
+            with (
+                _doing("recording the received files in the ingest ledger (app database)"),
+                self.engine.begin() as conn,
+            ):
                 conn.execute(ingest_file.insert(), rows)
         return accepted
 
@@ -243,36 +278,39 @@ class Ingestor:
                 .values(batch_id=batch_id, status="processing")
             )
         self.progress("parsing", {"batch": batch_id, "files": len(sources)})
-        stage = self.lake.staging_dir(batch_id)
-        parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, batch_id)
-        staged: dict[str, dict[str, list[str]]] = {
-            dataset: {day: [str(p) for p in paths] for day, paths in days.items()}
-            for dataset, days in parsed.staged.items()
-        }
-        cdr_rows, cmr_rows = parsed.rows("cdr"), parsed.rows("cmr")
-        if parsed.rejects.num_rows:
-            staged["rejects"] = {}
-            for part in pl.DataFrame(parsed.rejects).partition_by("day", as_dict=False, maintain_order=True):
-                day = str(part["day"][0])
-                target = stage / "rejects" / f"{batch_id}-{day}.parquet"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(part.to_arrow(), target, compression="zstd")
-                staged["rejects"].setdefault(day, []).append(str(target))
-        stats = {
-            "files": {
-                s.checksum: {
-                    "rows": parsed.files[s.name].rows,
-                    "rejects": parsed.files[s.name].rejects,
-                    "days": sorted(parsed.files[s.name].days),
-                    "kind": parsed.files[s.name].kind,
-                    "error": parsed.files[s.name].error,
-                }
-                for s in sources
-            },
-            "staged": staged,
-        }
-        (stage / "stats.json").write_text(json.dumps(stats))
-        self._publish(writer, batch_id, stats)
+        with _doing(f"parsing batch {batch_id} ({len(sources)} files) into {self.lake.root / '_staging'}"):
+            stage = self.lake.staging_dir(batch_id)
+            parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, batch_id)
+            staged: dict[str, dict[str, list[str]]] = {
+                dataset: {day: [str(p) for p in paths] for day, paths in days.items()}
+                for dataset, days in parsed.staged.items()
+            }
+            cdr_rows, cmr_rows = parsed.rows("cdr"), parsed.rows("cmr")
+            if parsed.rejects.num_rows:
+                staged["rejects"] = {}
+                for part in pl.DataFrame(parsed.rejects).partition_by("day", as_dict=False, maintain_order=True):
+                    day = str(part["day"][0])
+                    target = stage / "rejects" / f"{batch_id}-{day}.parquet"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    pq.write_table(part.to_arrow(), target, compression="zstd")
+                    staged["rejects"].setdefault(day, []).append(str(target))
+            stats = {
+                "files": {
+                    s.checksum: {
+                        "rows": parsed.files[s.name].rows,
+                        "rejects": parsed.files[s.name].rejects,
+                        "days": sorted(parsed.files[s.name].days),
+                        "kind": parsed.files[s.name].kind,
+                        "error": parsed.files[s.name].error,
+                    }
+                    for s in sources
+                },
+                "staged": staged,
+            }
+            # atomic: a half-written stats file (a full disk) must not pass for a finished batch
+            write_atomic(stage / "stats.json", json.dumps(stats).encode())
+        with _doing(f"publishing batch {batch_id} into the lake ({self.lake.root})"):
+            self._publish(writer, batch_id, stats)
         for src, origin in batch:
             if origin is not None and src.path is not None:
                 # the archive copy must be on disk before the only other copy goes
@@ -406,7 +444,8 @@ class Ingestor:
         def step(i: int, n: int, day: date) -> None:
             self.progress("calls_day", {"done": i, "of": n, "day": str(day)})
 
-        report.calls_rows += build_days(writer, self.settings, days, progress=step)
+        with _doing(f"building the calls of {len(days)} day(s) in {self.lake.root}"):
+            report.calls_rows += build_days(writer, self.settings, days, progress=step)
         report.rebuilt_days += [str(d) for d in days]
         self.clear_dirty(days)
 
