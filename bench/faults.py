@@ -18,7 +18,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RINGLEDGER = [sys.executable, "-m", "ringledger.cli"]
+# the installed command, as people run it (`python -m ringledger.cli` would load the CLI module twice)
+RINGLEDGER = [str(Path(sys.executable).with_name("ringledger"))]
 
 
 def demo_files(out: Path, legs: int, days: int = 1, seed: int = 7, file_minutes: int = 1) -> Path:

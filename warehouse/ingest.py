@@ -268,7 +268,7 @@ class Ingestor:
     def _run_batch(self, writer: LakeWriter, batch: list[tuple[SourceFile, Path | None]], report: IngestReport) -> None:
         batch_id = f"b{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         sources = [s for s, _ in batch]
-        with self.engine.begin() as conn:
+        with _doing(f"recording batch {batch_id} in the ingest ledger (app database)"), self.engine.begin() as conn:
             conn.execute(
                 ingest_batch.insert().values(id=batch_id, started_at=utcnow(), status="processing", files=len(sources))
             )
@@ -360,7 +360,7 @@ class Ingestor:
                     # a CMR is stamped when the phone hangs up: it belongs to calls of that day or the day before
                     touched.update({d, d - timedelta(days=1)})
         now = utcnow()
-        with self.engine.begin() as conn:
+        with _doing(f"closing batch {batch_id} in the ingest ledger (app database)"), self.engine.begin() as conn:
             total_rows = total_rejects = 0
             updates = []
             for checksum, res in stats["files"].items():
