@@ -98,6 +98,14 @@ class SourceFile:
     file_name: FileName | None = None
     error: str = ""
     path: Path | None = None
+    # Lines at the start already loaded from an earlier, shorter version of this file (a cut transfer
+    # completed later): they are not parsed again.
+    loaded_lines: int = 0
+
+    @property
+    def skip(self) -> int:
+        """Lines at the start that are not records to parse: the header, or what was loaded before."""
+        return max(self.header_lines, self.loaded_lines)
 
     @property
     def fallback_day(self) -> date:
@@ -294,7 +302,9 @@ class ParsedBatch:
 
 def _data_part(src: SourceFile) -> bytes:
     """The file's records: without its header lines, ending with a newline."""
-    data = src.data.split(b"\n", src.header_lines)[-1] if src.header_lines else src.data
+    data = src.data.split(b"\n", src.skip)[-1] if src.skip else src.data
+    if src.skip and src.data.count(b"\n") < src.skip:
+        data = b""  # every line was loaded before
     if data and not data.endswith(b"\n"):
         data += b"\n"
     return data
@@ -315,7 +325,7 @@ def _line_table(src: SourceFile) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     if lines and lines[-1] == b"":
         lines.pop()
     for number, raw in enumerate(lines, start=1):
-        if number <= src.header_lines:
+        if number <= src.skip:
             continue
         line = raw.rstrip(b"\r")
         if number == 1:
@@ -454,7 +464,7 @@ class Parser:
             results[src.name] = FileResult(kind=src.kind, error=src.error)
             if src.error:
                 for number, raw in enumerate(src.data.split(b"\n"), start=1):
-                    if raw.strip():
+                    if raw.strip() and number > src.loaded_lines:
                         reject(src, number, src.error, raw.decode("utf-8", "replace").rstrip("\r"))
                 continue
             if not src.names:
@@ -523,7 +533,7 @@ class Parser:
                 count = data.count(b"\n")
                 if count:
                     buf.write(data)
-                    spans.append((src.name, first, first + count - 1, src.header_lines, src.fallback_day))
+                    spans.append((src.name, first, first + count - 1, src.skip, src.fallback_day))
                     first += count
             buf.flush()
             if not spans:

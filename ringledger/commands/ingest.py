@@ -43,6 +43,11 @@ class _Progress:
             print(f"  calls: {data['done']}/{data['of']} days", file=sys.stderr)
         elif event == "skipped":
             print(f"  skipped {data['file']}: {data['reason']}", file=sys.stderr)
+        elif event == "continued":
+            print(
+                f"  {data['file']}: a longer version of a file loaded before; reading from line {data['from_line']}",
+                file=sys.stderr,
+            )
         elif event == "recovered":
             state = "finished" if data["finished"] else "rolled back and redone"
             print(f"  interrupted batch {data['batch']} {state}", file=sys.stderr)
