@@ -376,7 +376,9 @@ def read_rates(path: Path, defaults: dict, zone: zoneinfo.ZoneInfo, bands: set[s
         n = len(body)
         if n and max(map(len, body)) > len(header):
             i = next(i for i, r in enumerate(body) if len(r) > len(header))
-            raise TariffError(path, f"{len(body[i])} fields but the header has {len(header)}", lines[i])
+            raise TariffError(
+                path, f"{len(body[i])} fields but the header has {len(header)}", lines[i], f"column {len(header) + 1}"
+            )
         arrays = string_columns(body, len(header))
     for h in header:
         if h not in RATE_COLUMNS:

@@ -119,6 +119,7 @@ def checksum(data: bytes) -> str:
 
 
 def _csv_fields(line: bytes) -> list[str]:
+    """The fields of one line; a line CSV cannot read (a stray line break in a field) raises csv.Error."""
     text = line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
     return next(csv.reader([text]), [])
 
@@ -126,7 +127,10 @@ def _csv_fields(line: bytes) -> list[str]:
 @functools.lru_cache(maxsize=64)
 def _header(line: bytes) -> tuple[str, tuple[str, ...], str]:
     """Kind, Cisco column names and any error of a header line (cached: every file of a node repeats it)."""
-    fields = _csv_fields(line)
+    try:
+        fields = _csv_fields(line)
+    except csv.Error as exc:
+        return "cdr", (), f"the header line cannot be read as CSV ({exc})"
     lowered = {f.strip().lower() for f in fields}
     kind = "cmr" if {"directorynum", "callidentifier"} & lowered else "cdr"
     names = []
@@ -135,12 +139,17 @@ def _header(line: bytes) -> tuple[str, tuple[str, ...], str]:
         names.append(known[0] if known else raw.strip())
     dupes = sorted(n for n, c in Counter(names).items() if c > 1)
     error = f"the header names these columns twice: {', '.join(dupes)}" if dupes else ""
+    if "" in names:
+        error = f"the header has a column without a name (column {names.index('') + 1})"
     return kind, tuple(names), error
 
 
 @functools.lru_cache(maxsize=64)
 def _is_type_line(line: bytes) -> bool:
-    second = _csv_fields(line)
+    try:
+        second = _csv_fields(line)
+    except csv.Error:
+        return False
     return bool(second) and all(TYPE_TOKEN_RE.match(t.strip()) for t in second)
 
 
@@ -157,12 +166,16 @@ def sniff(name: str, data: bytes) -> SourceFile:
     if first.lstrip(b'"').lower().startswith(b"cdrrecordtype"):
         src.kind, names, error = _header(first)
         if error:
+            src.kind = src.file_name.kind if src.file_name else src.kind
             src.error = error
             return src
         src.names = names
         src.header_lines = 2 if len(lines) > 1 and _is_type_line(lines[1]) else 1
         return src
-    fields = _csv_fields(first)
+    try:
+        fields = _csv_fields(first)
+    except csv.Error:
+        fields = []
     record_type = fields[0].strip() if fields else ""
     count = len(fields)
     if record_type == "1" and count in CDR_LAYOUTS:
