@@ -588,6 +588,8 @@ class PhoneService(Service):
     # Address of a reverse proxy that terminates HTTPS in front of the service; its X-Forwarded-Proto,
     # -Host and -Port are then believed (secure cookies, absolute URLs). Empty: no proxy.
     trusted_proxy: str = ""
+    # Largest request body accepted, in kilobytes (API report filters, CURRI requests, log-in forms); more gets 413.
+    max_request_kb: int = Field(default=256, ge=16, le=65536)
 
     @property
     def push_password(self) -> str:
