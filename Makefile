@@ -34,12 +34,13 @@ run: $(STAMP_RUN)
 	$(VENV)/bin/ringledger run
 
 # Debian packages the tests use against real servers: slapd (directory), openssl (its test
-# certificates), chromium (browser tests).
+# certificates), chromium (browser tests), wrk (load figures of `make soak`).
 system-packages:
 	@missing=""; \
 	[ -x /usr/sbin/slapd ] || missing="$$missing slapd ldap-utils"; \
 	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/bin/wrk ] || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -61,6 +62,10 @@ bench: $(STAMP_DEV)
 
 bench-large: $(STAMP_DEV)
 	$(PY) -m bench.run --large
+
+# Long fault, fuzz and load runs (about 20-25 minutes); writes the figures into docs/RELIABILITY.md.
+soak: $(STAMP_DEV) system-packages
+	timeout 1800 $(PY) -m bench.soak
 
 # Re-resolve the lock files after a change of dependencies in pyproject.toml.
 lock:

@@ -24,6 +24,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    # bodies past the limit are refused (413) before anything reads them
+    app.config["MAX_CONTENT_LENGTH"] = settings.phone_service.max_request_kb * 1024
+    app.config["MAX_FORM_MEMORY_SIZE"] = settings.phone_service.max_request_kb * 1024
     app.extensions["ringledger"] = {"settings": settings, "engine": appdb.open_db(settings)}
     for ref in BLUEPRINTS:
         module, _, attr = ref.partition(":")

@@ -14,6 +14,7 @@ DOMAINS = [
     "pipelines.defs.directory",
     "pipelines.defs.tariffs",
     "pipelines.defs.schedules",
+    "pipelines.defs.retention",
 ]
 
 

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ringledger.commands.tokens",
     "ringledger.commands.tariff",
     "ringledger.commands.rerate",
+    "ringledger.commands.retention",
 ]
 
 

@@ -83,11 +83,18 @@ def _rows(folder: Path, name: str, width: int) -> list[_Row]:
         if name in REQUIRED:
             raise TariffError(path, "a CGRateS tariff plan needs this file")
         return []
-    rows, lines = csv_rows(read_text(path), comment="#")
+    text = read_text(path)
+    rows, lines = csv_rows(text, comment="#")
+    # CGRateS files name their columns in a first comment line (#Id,ConnectFee,...)
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    header = [h.strip() for h in first.lstrip("#").split(",")] if first.startswith("#") else []
     out = []
     for cells, line in zip(rows, lines, strict=True):
         if len(cells) < width:
-            raise TariffError(path, f"{len(cells)} fields, expected {width}", line)
+            missing = header[len(cells)] if len(cells) < len(header) else f"column {len(cells) + 1}"
+            raise TariffError(
+                path, f"{len(cells)} fields, expected {width}", line, missing or f"column {len(cells) + 1}"
+            )
         out.append(_Row(path, line, cells))
     return out
 
@@ -96,7 +103,7 @@ def parse_duration(text: str, file: Path, line: int, fld: str) -> int:
     """'60s', '1m30s', '0', '1' (bare numbers are seconds) -> whole seconds."""
     raw = text.strip()
     if re.fullmatch(r"\d+", raw):
-        return int(raw)
+        return _seconds(Decimal(raw), text, file, line, fld)
     pos = 0
     total = Decimal(0)
     for m in _DURATION.finditer(raw):
@@ -109,6 +116,15 @@ def parse_duration(text: str, file: Path, line: int, fld: str) -> int:
         raise TariffError(file, f"{text!r} is not a duration such as 60s or 1m30s", line, fld)
     if total != total.to_integral_value():
         raise TariffError(file, f"{text!r} is not a whole number of seconds", line, fld)
+    return _seconds(total, text, file, line, fld)
+
+
+MAX_DURATION_S = 366 * 86400  # no rate unit, increment or interval start is longer than a year
+
+
+def _seconds(total: Decimal, text: str, file: Path, line: int, fld: str) -> int:
+    if total > MAX_DURATION_S:
+        raise TariffError(file, f"{text.strip()[:40]!r} is longer than a year", line, fld)
     return int(total)
 
 

@@ -259,7 +259,8 @@ def read_deck(path: Path, options: DeckOptions) -> tuple[Plan, DeckLayout]:
             raise TariffError(path, "the deck has no rate rows")
         if min(map(len, rows)) < need:
             i = next(i for i, r in enumerate(rows) if len(r) < need)
-            raise TariffError(path, f"{len(rows[i])} fields, expected at least {need}", lines[i])
+            missing = min((pos, name) for name, pos in cols.items() if pos >= len(rows[i]))[1]
+            raise TariffError(path, f"{len(rows[i])} fields, expected at least {need}", lines[i], missing)
         columns = string_columns(rows, need)
     n = len(lines)
     if n == 0:

@@ -252,7 +252,12 @@ def _read_version(file: Path, where: str, plan: dict, raw: dict, zone: zoneinfo.
     valid_from = _instant(raw.get("valid_from"), zone, file, _at(where, "valid_from"))
     valid_to = _instant(raw.get("valid_to"), zone, file, _at(where, "valid_to"))
     rates_name = raw.get("rates", "rates.csv")
-    if not isinstance(rates_name, str) or not rates_name:
+    if (
+        not isinstance(rates_name, str)
+        or not rates_name
+        or Path(rates_name).name != rates_name
+        or rates_name in (".", "..")
+    ):
         raise TariffError(file, "rates must name a CSV file next to plan.toml", None, _at(where, "rates"))
     rates_path = file.parent / rates_name
     vid = str(raw.get("id") or (raw.get("valid_from") and str(raw["valid_from"])[:10]) or index + 1)
@@ -376,7 +381,9 @@ def read_rates(path: Path, defaults: dict, zone: zoneinfo.ZoneInfo, bands: set[s
         n = len(body)
         if n and max(map(len, body)) > len(header):
             i = next(i for i, r in enumerate(body) if len(r) > len(header))
-            raise TariffError(path, f"{len(body[i])} fields but the header has {len(header)}", lines[i])
+            raise TariffError(
+                path, f"{len(body[i])} fields but the header has {len(header)}", lines[i], f"column {len(header) + 1}"
+            )
         arrays = string_columns(body, len(header))
     for h in header:
         if h not in RATE_COLUMNS:

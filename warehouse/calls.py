@@ -158,9 +158,11 @@ def build_days(writer: LakeWriter, settings: Settings, days: list[date], progres
     from warehouse.cucm import new_connection
 
     total = 0
+    frozen = writer.lake.frozen_before()
+    # retention purged or anonymised the raw legs of older days: rebuilding them would lose their calls
+    ordered = sorted(d for d in set(days) if frozen is None or d >= frozen)
     con = new_connection()
     try:
-        ordered = sorted(set(days))
         for i, day in enumerate(ordered):
             total += build_day(writer, settings, day, con)
             if progress:

@@ -588,11 +588,54 @@ class PhoneService(Service):
     # Address of a reverse proxy that terminates HTTPS in front of the service; its X-Forwarded-Proto,
     # -Host and -Port are then believed (secure cookies, absolute URLs). Empty: no proxy.
     trusted_proxy: str = ""
+    # Largest request body accepted, in kilobytes (API report filters, CURRI requests, log-in forms); more gets 413.
+    max_request_kb: int = Field(default=256, ge=16, le=65536)
 
     @property
     def push_password(self) -> str:
         """The push user's password, from the environment variable named by push_password_env."""
         return os.environ.get(self.push_password_env, "")
+
+
+class Retention(_Section):
+    """How long each kind of data is kept, in days (0: for ever), and when outside numbers are anonymised.
+
+    Ages count back from today's UTC date: a day partition, archive folder or entry older than the
+    age is removed by `ringledger retention run` and the daily retention job.
+    """
+
+    archive_days: int = Field(default=0, ge=0)  # raw files as received, under archive/
+    raw_days: int = Field(default=0, ge=0)  # lake raw_cdr and raw_cmr
+    rejects_days: int = Field(default=0, ge=0)  # lake rejects (they hold the raw lines)
+    calls_days: int = Field(default=0, ge=0)  # lake calls, daily_rollups and rating_days
+    audit_days: int = Field(default=0, ge=0)  # the audit log
+    outbox_days: int = Field(default=0, ge=0)  # mail written to the outbox folder, and the send log
+    # Outside numbers in calls, raw legs and rejects older than this are replaced by keyed hashes (GDPR).
+    anonymise_after_days: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _raw_not_longer_than_calls(self) -> Retention:
+        if self.calls_days and not 0 < self.raw_days <= self.calls_days:
+            raise ValueError(
+                f"raw_days must be set and at most calls_days ({self.calls_days}): raw legs kept longer "
+                "than the calls made from them would bring purged calls back when a day is rebuilt"
+            )
+        return self
+
+    @property
+    def configured(self) -> bool:
+        """True when anything is ever removed or anonymised."""
+        return any(
+            (
+                self.archive_days,
+                self.raw_days,
+                self.rejects_days,
+                self.calls_days,
+                self.audit_days,
+                self.outbox_days,
+                self.anonymise_after_days,
+            )
+        )
 
 
 class Settings(_Section):
@@ -617,6 +660,7 @@ class Settings(_Section):
     phone_lock: PhoneLock = PhoneLock()
     smtp: Smtp = Smtp()
     tariffs: Tariffs = Tariffs()
+    retention: Retention = Retention()
     # Exchange rates into the company currency: GBP = 1.17 means one pound is 1.17 of the company currency.
     currencies: dict[str, Decimal] = Field(default_factory=dict)
     alarms: Alarms = Alarms()

@@ -98,6 +98,14 @@ class SourceFile:
     file_name: FileName | None = None
     error: str = ""
     path: Path | None = None
+    # Lines at the start already loaded from an earlier, shorter version of this file (a cut transfer
+    # completed later): they are not parsed again.
+    loaded_lines: int = 0
+
+    @property
+    def skip(self) -> int:
+        """Lines at the start that are not records to parse: the header, or what was loaded before."""
+        return max(self.header_lines, self.loaded_lines)
 
     @property
     def fallback_day(self) -> date:
@@ -111,6 +119,7 @@ def checksum(data: bytes) -> str:
 
 
 def _csv_fields(line: bytes) -> list[str]:
+    """The fields of one line; a line CSV cannot read (a stray line break in a field) raises csv.Error."""
     text = line.decode("utf-8", errors="replace").lstrip("\ufeff").rstrip("\r")
     return next(csv.reader([text]), [])
 
@@ -118,7 +127,10 @@ def _csv_fields(line: bytes) -> list[str]:
 @functools.lru_cache(maxsize=64)
 def _header(line: bytes) -> tuple[str, tuple[str, ...], str]:
     """Kind, Cisco column names and any error of a header line (cached: every file of a node repeats it)."""
-    fields = _csv_fields(line)
+    try:
+        fields = _csv_fields(line)
+    except csv.Error as exc:
+        return "cdr", (), f"the header line cannot be read as CSV ({exc})"
     lowered = {f.strip().lower() for f in fields}
     kind = "cmr" if {"directorynum", "callidentifier"} & lowered else "cdr"
     names = []
@@ -127,12 +139,17 @@ def _header(line: bytes) -> tuple[str, tuple[str, ...], str]:
         names.append(known[0] if known else raw.strip())
     dupes = sorted(n for n, c in Counter(names).items() if c > 1)
     error = f"the header names these columns twice: {', '.join(dupes)}" if dupes else ""
+    if "" in names:
+        error = f"the header has a column without a name (column {names.index('') + 1})"
     return kind, tuple(names), error
 
 
 @functools.lru_cache(maxsize=64)
 def _is_type_line(line: bytes) -> bool:
-    second = _csv_fields(line)
+    try:
+        second = _csv_fields(line)
+    except csv.Error:
+        return False
     return bool(second) and all(TYPE_TOKEN_RE.match(t.strip()) for t in second)
 
 
@@ -149,12 +166,16 @@ def sniff(name: str, data: bytes) -> SourceFile:
     if first.lstrip(b'"').lower().startswith(b"cdrrecordtype"):
         src.kind, names, error = _header(first)
         if error:
+            src.kind = src.file_name.kind if src.file_name else src.kind
             src.error = error
             return src
         src.names = names
         src.header_lines = 2 if len(lines) > 1 and _is_type_line(lines[1]) else 1
         return src
-    fields = _csv_fields(first)
+    try:
+        fields = _csv_fields(first)
+    except csv.Error:
+        fields = []
     record_type = fields[0].strip() if fields else ""
     count = len(fields)
     if record_type == "1" and count in CDR_LAYOUTS:
@@ -294,7 +315,9 @@ class ParsedBatch:
 
 def _data_part(src: SourceFile) -> bytes:
     """The file's records: without its header lines, ending with a newline."""
-    data = src.data.split(b"\n", src.header_lines)[-1] if src.header_lines else src.data
+    data = src.data.split(b"\n", src.skip)[-1] if src.skip else src.data
+    if src.skip and src.data.count(b"\n") < src.skip:
+        data = b""  # every line was loaded before
     if data and not data.endswith(b"\n"):
         data += b"\n"
     return data
@@ -315,7 +338,7 @@ def _line_table(src: SourceFile) -> tuple[pa.Table, list[tuple[int, str, str]]]:
     if lines and lines[-1] == b"":
         lines.pop()
     for number, raw in enumerate(lines, start=1):
-        if number <= src.header_lines:
+        if number <= src.skip:
             continue
         line = raw.rstrip(b"\r")
         if number == 1:
@@ -454,7 +477,7 @@ class Parser:
             results[src.name] = FileResult(kind=src.kind, error=src.error)
             if src.error:
                 for number, raw in enumerate(src.data.split(b"\n"), start=1):
-                    if raw.strip():
+                    if raw.strip() and number > src.loaded_lines:
                         reject(src, number, src.error, raw.decode("utf-8", "replace").rstrip("\r"))
                 continue
             if not src.names:
@@ -523,7 +546,7 @@ class Parser:
                 count = data.count(b"\n")
                 if count:
                     buf.write(data)
-                    spans.append((src.name, first, first + count - 1, src.header_lines, src.fallback_day))
+                    spans.append((src.name, first, first + count - 1, src.skip, src.fallback_day))
                     first += count
             buf.flush()
             if not spans:
@@ -581,6 +604,8 @@ class Parser:
         try:
             con.execute(_copy_sql(select, out, f"{self.batch_id}-{out.name}"))
             return True
+        except duckdb.IOException:
+            raise  # a full disk is not a bad line: splitting the batch would only fail again, slower
         except duckdb.Error:
             return False
         finally:

@@ -9,6 +9,8 @@ checksum is already in the ledger changes nothing.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import shutil
@@ -19,18 +21,46 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import sqlalchemy as sa
+import sqlalchemy.exc
 
 from warehouse import appdb
 from warehouse.appdb import dirty_day, ingest_batch, ingest_file, utcnow
 from warehouse.calls import build_days
 from warehouse.config import Settings
-from warehouse.cucm import Parser, SourceFile, is_complete_name, read_source, sniff
-from warehouse.lake import Lake, LakeWriter
+from warehouse.cucm import REJECT_SCHEMA, Parser, SourceFile, is_complete_name, read_source, sniff
+from warehouse.lake import Lake, LakeWriter, partition_dir, write_atomic
 
 Progress = Callable[[str, dict], None]
+
+
+class IngestError(Exception):
+    """An ingest stopped because something could not be written or read (a full disk, a file too large)."""
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        code = errno.errorcode.get(exc.errno or 0, "")
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{exc.strerror or exc}{f' ({code})' if code else ''}{where}"
+    return str(exc).strip().splitlines()[0]
+
+
+@contextlib.contextmanager
+def _doing(what: str) -> Iterator[None]:
+    """Turn a storage failure during `what` into an IngestError that says what failed and what to do."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except (OSError, duckdb.IOException, sqlalchemy.exc.OperationalError) as exc:
+        raise IngestError(
+            f"ingest stopped while {what}: {_reason(exc)}. Nothing loaded before is lost and no file was "
+            "removed; run the ingest again once this is solved and it completes this run"
+        ) from exc
 
 
 @dataclass
@@ -110,7 +140,8 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         with self.lake.writer() as writer:
-            self._recover(writer, report)
+            with _doing("finishing an interrupted earlier run"):
+                self._recover(writer, report)
             chunk: list[Path] = []
             chunk_bytes = 0
             for path in discover(paths):
@@ -176,6 +207,7 @@ class Ingestor:
                         )
                     ).all()
                 )
+        self._continuations([s for s, _ in sources if s.checksum not in known])
         accepted: list[tuple[SourceFile, Path | None]] = []
         rows = []
         seen: set[str] = set()
@@ -187,7 +219,8 @@ class Ingestor:
                     path.unlink(missing_ok=True)
                 continue
             seen.add(src.checksum)
-            archived = self._archive(src, path if move else None)
+            with _doing(f"writing the archive copy of {src.name} under {self.settings.archive_dir}"):
+                archived = self._archive(src, path if move else None)
             fn = src.file_name
             rows.append(
                 {
@@ -207,9 +240,56 @@ class Ingestor:
             report.bytes += len(src.data)
             accepted.append((src, path if move else None))
         if rows:
-            with self.engine.begin() as conn:
+            with (
+                _doing("recording the received files in the ingest ledger (app database)"),
+                self.engine.begin() as conn,
+            ):
                 conn.execute(ingest_file.insert(), rows)
         return accepted
+
+    def _continuations(self, sources: list[SourceFile]) -> None:
+        """Mark files that are a longer (or shorter) version of a file already loaded under the same name.
+
+        A transfer cut short loads as a file whose last line is cut (that line is rejected); when the
+        whole file arrives later under the same name, its lines already loaded are skipped, the cut
+        line's reject is withdrawn and the rest loads, so every line counts once. A version that is
+        a prefix of one already loaded adds nothing. Versions that differ otherwise load as they are.
+        """
+        names = sorted({s.name for s in sources})
+        if not names:
+            return
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(ingest_file.c.name, ingest_file.c.checksum, ingest_file.c.archive_path).where(
+                    ingest_file.c.name.in_(names), ingest_file.c.status == "loaded"
+                )
+            ).all()
+        earlier: dict[str, list[bytes]] = {}
+        for name, _checksum, archive_path in rows:
+            try:
+                earlier.setdefault(name, []).append(Path(archive_path).read_bytes())
+            except OSError:
+                continue  # retention removed it: nothing to compare with
+        for src in sources:
+            versions = [v for v in earlier.get(src.name, []) if v != src.data]
+            if src.data and any(v.startswith(src.data) for v in versions):
+                src.loaded_lines = src.data.count(b"\n") + (0 if src.data.endswith(b"\n") else 1)
+                continue
+            shorter = [v for v in versions if src.data.startswith(v)]
+            if not shorter:
+                continue
+            before = max(shorter, key=len)
+            src.loaded_lines = before.count(b"\n")
+            if not before.endswith(b"\n") and not self._rejected(src, src.loaded_lines + 1):
+                src.loaded_lines += 1  # the last line was whole even without its line end, and loaded
+            self.progress("continued", {"file": src.name, "from_line": src.loaded_lines + 1})
+
+    def _rejected(self, src: SourceFile, line: int) -> bool:
+        files = self.lake.files("rejects", [src.fallback_day])
+        if not files:
+            return False
+        table = pq.read_table(files, columns=["source_file", "source_line"], partitioning=None)
+        return any(f == src.name and n == line for f, n in zip(*(c.to_pylist() for c in table.columns), strict=True))
 
     def _archive(self, src: SourceFile, origin: Path | None = None) -> Path:
         """Keep the file as received under archive/YYYY/MM/DD (a hard link when it is moving anyway)."""
@@ -233,7 +313,7 @@ class Ingestor:
     def _run_batch(self, writer: LakeWriter, batch: list[tuple[SourceFile, Path | None]], report: IngestReport) -> None:
         batch_id = f"b{datetime.now(UTC):%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
         sources = [s for s, _ in batch]
-        with self.engine.begin() as conn:
+        with _doing(f"recording batch {batch_id} in the ingest ledger (app database)"), self.engine.begin() as conn:
             conn.execute(
                 ingest_batch.insert().values(id=batch_id, started_at=utcnow(), status="processing", files=len(sources))
             )
@@ -243,36 +323,49 @@ class Ingestor:
                 .values(batch_id=batch_id, status="processing")
             )
         self.progress("parsing", {"batch": batch_id, "files": len(sources)})
-        stage = self.lake.staging_dir(batch_id)
-        parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, batch_id)
-        staged: dict[str, dict[str, list[str]]] = {
-            dataset: {day: [str(p) for p in paths] for day, paths in days.items()}
-            for dataset, days in parsed.staged.items()
-        }
-        cdr_rows, cmr_rows = parsed.rows("cdr"), parsed.rows("cmr")
-        if parsed.rejects.num_rows:
-            staged["rejects"] = {}
-            for part in pl.DataFrame(parsed.rejects).partition_by("day", as_dict=False, maintain_order=True):
-                day = str(part["day"][0])
-                target = stage / "rejects" / f"{batch_id}-{day}.parquet"
-                target.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(part.to_arrow(), target, compression="zstd")
-                staged["rejects"].setdefault(day, []).append(str(target))
-        stats = {
-            "files": {
-                s.checksum: {
-                    "rows": parsed.files[s.name].rows,
-                    "rejects": parsed.files[s.name].rejects,
-                    "days": sorted(parsed.files[s.name].days),
-                    "kind": parsed.files[s.name].kind,
-                    "error": parsed.files[s.name].error,
-                }
-                for s in sources
-            },
-            "staged": staged,
-        }
-        (stage / "stats.json").write_text(json.dumps(stats))
-        self._publish(writer, batch_id, stats)
+        with _doing(f"parsing batch {batch_id} ({len(sources)} files) into {self.lake.root / '_staging'}"):
+            stage = self.lake.staging_dir(batch_id)
+            parsed = Parser(stage, scratch=_scratch_dir(stage)).parse(sources, batch_id)
+            staged: dict[str, dict[str, list[str]]] = {
+                dataset: {day: [str(p) for p in paths] for day, paths in days.items()}
+                for dataset, days in parsed.staged.items()
+            }
+            cdr_rows, cmr_rows = parsed.rows("cdr"), parsed.rows("cmr")
+            withdrawn = self._withdrawn_rejects(sources)
+            replaced: dict[str, list[str]] = {}
+            if parsed.rejects.num_rows or withdrawn:
+                staged["rejects"] = {}
+                frame = pl.DataFrame(parsed.rejects)
+                days = sorted(set(frame["day"].cast(pl.String).to_list()) | set(withdrawn))
+                for day in days:
+                    part = frame.filter(pl.col("day").cast(pl.String) == day)
+                    target = stage / "rejects" / f"{batch_id}-{day}.parquet"
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if day in withdrawn:
+                        # the day's rejects again, less the lines a longer version of their file now loads
+                        part = pl.concat([withdrawn[day], part], how="vertical_relaxed")
+                        replaced[day] = [str(target)]
+                    else:
+                        staged["rejects"].setdefault(day, []).append(str(target))
+                    pq.write_table(part.to_arrow(), target, compression="zstd")
+            stats = {
+                "files": {
+                    s.checksum: {
+                        "rows": parsed.files[s.name].rows,
+                        "rejects": parsed.files[s.name].rejects,
+                        "days": sorted(parsed.files[s.name].days),
+                        "kind": parsed.files[s.name].kind,
+                        "error": parsed.files[s.name].error,
+                    }
+                    for s in sources
+                },
+                "staged": staged,
+                "replace": {"rejects": replaced} if replaced else {},
+            }
+            # atomic: a half-written stats file (a full disk) must not pass for a finished batch
+            write_atomic(stage / "stats.json", json.dumps(stats).encode())
+        with _doing(f"publishing batch {batch_id} into the lake ({self.lake.root})"):
+            self._publish(writer, batch_id, stats)
         for src, origin in batch:
             if origin is not None and src.path is not None:
                 # the archive copy must be on disk before the only other copy goes
@@ -300,10 +393,40 @@ class Ingestor:
             },
         )
 
+    def _withdrawn_rejects(self, sources: list[SourceFile]) -> dict[str, pl.DataFrame]:
+        """Per day, the rejects that stay once the continued files' lines past what was loaded are withdrawn."""
+        cut: dict[str, dict[str, int]] = {}
+        for src in sources:
+            if src.loaded_lines and src.loaded_lines > src.header_lines:
+                cut.setdefault(str(src.fallback_day), {})[src.name] = src.loaded_lines
+        out = {}
+        for day, names in cut.items():
+            files = self.lake.files("rejects", [day])
+            if not files:
+                continue
+            old = pl.DataFrame(pq.read_table(files, partitioning=None).select(REJECT_SCHEMA.names))
+            pairs = zip(old["source_file"], old["source_line"], strict=True)
+            keep = pl.Series([f not in names or n <= names[f] for f, n in pairs], dtype=pl.Boolean)
+            if not keep.all():
+                out[day] = old.filter(keep)
+        return out
+
     def _publish(self, writer: LakeWriter, batch_id: str, stats: dict) -> None:
         """Publish a staged batch and close it in the ledger (also used to finish an interrupted one)."""
+        for dataset, days in stats.get("replace", {}).items():
+            base = self.lake.dataset_dir(dataset)
+            replace = {
+                day: [Path(p) for p in paths if Path(p).exists() or (base / partition_dir(day) / Path(p).name).exists()]
+                for day, paths in days.items()
+            }
+            writer.publish(dataset, replace=replace)
         for dataset, days in stats["staged"].items():
-            adds = {day: [Path(p) for p in paths if Path(p).exists()] for day, paths in days.items()}
+            base = self.lake.dataset_dir(dataset)
+            # a file a crashed run already moved into its partition is found there and listed now
+            adds = {
+                day: [Path(p) for p in paths if Path(p).exists() or (base / partition_dir(day) / Path(p).name).exists()]
+                for day, paths in days.items()
+            }
             adds = {d: ps for d, ps in adds.items() if ps}
             if adds:
                 writer.publish(dataset, add=adds)
@@ -317,7 +440,7 @@ class Ingestor:
                     # a CMR is stamped when the phone hangs up: it belongs to calls of that day or the day before
                     touched.update({d, d - timedelta(days=1)})
         now = utcnow()
-        with self.engine.begin() as conn:
+        with _doing(f"closing batch {batch_id} in the ingest ledger (app database)"), self.engine.begin() as conn:
             total_rows = total_rejects = 0
             updates = []
             for checksum, res in stats["files"].items():
@@ -390,6 +513,7 @@ class Ingestor:
             for name, archive_path in pending:
                 src = read_source(Path(archive_path), name=name)
                 batch.append((src, None))
+            self._continuations([s for s, _ in batch])
             self._run_batch(writer, batch, report)
 
     def _rebuild_dirty(self, writer: LakeWriter, report: IngestReport) -> None:
@@ -401,7 +525,8 @@ class Ingestor:
         def step(i: int, n: int, day: date) -> None:
             self.progress("calls_day", {"done": i, "of": n, "day": str(day)})
 
-        report.calls_rows += build_days(writer, self.settings, days, progress=step)
+        with _doing(f"building the calls of {len(days)} day(s) in {self.lake.root}"):
+            report.calls_rows += build_days(writer, self.settings, days, progress=step)
         report.rebuilt_days += [str(d) for d in days]
         self.clear_dirty(days)
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 MANIFEST = "_manifest.json"
 STAGING = "_staging"
+# What retention did to the lake (warehouse.retention): the days it froze, and how far it anonymised.
+RETENTION_STATE = "_retention.json"
 
 # Every dataset the lake holds, and what it is.
 DATASETS = {
@@ -109,6 +111,18 @@ class Lake:
                 token.append((name, 0, 0, 0))
         return tuple(token)
 
+    def retention_state(self) -> dict:
+        """What retention recorded, such as `frozen_before` (an ISO day)."""
+        try:
+            return dict(json.loads((self.root / RETENTION_STATE).read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return {}
+
+    def frozen_before(self) -> date | None:
+        """Days before this one are never rebuilt: retention purged their raw legs or anonymised them."""
+        value = self.retention_state().get("frozen_before")
+        return date.fromisoformat(value) if value else None
+
     @contextlib.contextmanager
     def writer(self, wait: bool = True) -> Iterator[LakeWriter]:
         """Hold the lake's write lock (one writer process at a time) for a series of changes."""
@@ -156,7 +170,12 @@ class LakeWriter:
                 for src in files:
                     dest = folder / src.name
                     if src != dest:
-                        src.replace(dest)
+                        try:
+                            src.replace(dest)
+                        except FileNotFoundError:
+                            # moved by a run that died before its manifest: publishing it again finishes that
+                            if not dest.exists():
+                                raise
                     names.append(str(dest.relative_to(base)))
                 if mode == "add":
                     parts[key] = parts.get(key, []) + [n for n in names if n not in parts.get(key, [])]
@@ -171,6 +190,10 @@ class LakeWriter:
         body = json.dumps({"version": manifest.version, "partitions": manifest.partitions}, indent=0)
         write_atomic(self.lake.manifest_path(dataset), body.encode())
         return manifest
+
+    def set_retention_state(self, state: dict) -> None:
+        """Record what retention did (replaced atomically)."""
+        write_atomic(self.lake.root / RETENTION_STATE, json.dumps(state, indent=1, sort_keys=True).encode())
 
     def collect_garbage(self, grace_seconds: float = 900) -> int:
         """Delete data files no manifest lists any more, once they are older than the grace period."""

@@ -6,8 +6,9 @@ import sys
 import time
 from pathlib import Path
 
+from ringledger.cli import CommandError
 from warehouse.config import load_settings
-from warehouse.ingest import Ingestor
+from warehouse.ingest import IngestError, Ingestor
 
 
 def register(sub) -> None:
@@ -42,6 +43,11 @@ class _Progress:
             print(f"  calls: {data['done']}/{data['of']} days", file=sys.stderr)
         elif event == "skipped":
             print(f"  skipped {data['file']}: {data['reason']}", file=sys.stderr)
+        elif event == "continued":
+            print(
+                f"  {data['file']}: a longer version of a file loaded before; reading from line {data['from_line']}",
+                file=sys.stderr,
+            )
         elif event == "recovered":
             state = "finished" if data["finished"] else "rolled back and redone"
             print(f"  interrupted batch {data['batch']} {state}", file=sys.stderr)
@@ -52,7 +58,10 @@ def run(args) -> int:
     for p in args.paths:
         if not p.exists():
             raise FileNotFoundError(f"{p}: no such file or folder")
-    report = Ingestor(settings, progress=_Progress(args.quiet)).ingest(args.paths, move=args.move)
+    try:
+        report = Ingestor(settings, progress=_Progress(args.quiet)).ingest(args.paths, move=args.move)
+    except IngestError as exc:
+        raise CommandError(str(exc)) from None
     print(
         f"{report.loaded} file(s) loaded, {report.duplicates} already loaded, "
         f"{len(report.failed)} unreadable, {report.incomplete} still being written; "

@@ -99,7 +99,10 @@ def clean_run(tmp_path_factory):
     return snapshot(settings)
 
 
-@pytest.mark.parametrize("crash_at", ["before_publish", "after_first_dataset", "before_ledger", "during_calls"])
+@pytest.mark.parametrize(
+    "crash_at",
+    ["before_publish", "files_moved_manifest_not_written", "after_first_dataset", "before_ledger", "during_calls"],
+)
 def test_a_run_killed_between_writes_is_completed_by_the_next(settings, monkeypatch, crash_at, tmp_path_factory):
     home = settings.home
     expected = clean_run(tmp_path_factory)
@@ -115,6 +118,14 @@ def test_a_run_killed_between_writes_is_completed_by_the_next(settings, monkeypa
 
     def publish(self, dataset, add=None, replace=None):
         if crash_at == "before_publish" and dataset == "raw_cdr":
+            raise Crash
+        if crash_at == "files_moved_manifest_not_written" and dataset == "raw_cdr":
+            # the files reach their partition folder, the process dies before the manifest names them
+            base = self.lake.dataset_dir(dataset)
+            for day, files in (add or {}).items():
+                (base / f"day={day}").mkdir(parents=True, exist_ok=True)
+                for f in files:
+                    f.replace(base / f"day={day}" / f.name)
             raise Crash
         result = real_publish(self, dataset, add=add, replace=replace)
         published.append(dataset)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -44,6 +45,14 @@ def file_name(result: ReportResult, fmt: str) -> str:
 # --- CSV -------------------------------------------------------------------------------------------
 
 
+FORMULA_START = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s(]))")
+
+
+def _neutral(text: str) -> str:
+    """Text a spreadsheet would run as a formula (=, @, or + - not starting a number) gets a leading quote."""
+    return "'" + text if FORMULA_START.match(text) else text
+
+
 def _plain(value, kind: str):
     if value is None:
         return ""
@@ -57,14 +66,14 @@ def _plain(value, kind: str):
         return f"{float(value):.4f}"
     if isinstance(value, float):
         return f"{value:.3f}".rstrip("0").rstrip(".")
-    return str(value)
+    return _neutral(value) if isinstance(value, str) else str(value)
 
 
 def to_csv(result: ReportResult) -> bytes:
     """Plain CSV: a header row of labels, values machine-readable (ISO times, seconds, '.' decimals)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([c.label for c in result.columns])
+    writer.writerow([_neutral(c.label) for c in result.columns])
     for row in result.rows:
         writer.writerow([_plain(v, c.kind) for v, c in zip(row, result.columns, strict=True)])
     return buffer.getvalue().encode("utf-8-sig")
@@ -89,7 +98,8 @@ def to_xlsx(result: ReportResult) -> bytes:
     tr = result.tr
     _ = tr.gettext
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    # text that starts with '=' stays text: a name or number in a report never becomes a formula
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False})
     sheet = book.add_worksheet(_("Report")[:31])
     if tr.rtl:
         sheet.right_to_left()

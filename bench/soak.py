@@ -1,0 +1,171 @@
+"""`make soak`: the long reliability runs, bounded in time, writing their figures into docs/RELIABILITY.md.
+
+1. Faults: `ringledger ingest` of a 20,000-leg demo day killed with SIGKILL at random moments, N seeded
+   runs, each compared with one clean run.
+2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each.
+3. Load: the phone XML service, CURRI and the JSON API of a live phone service, with the load generator
+   (every answer checked) and, where the Debian `wrk` is installed, with wrk.
+
+`python -m bench.soak [--kills N] [--fuzz N] [--load-seconds S]`; the defaults take about 20-25 minutes
+on the 2-core build machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import faults
+from bench.common import ROOT, machine
+from bench.load import have_wrk, run_load, run_wrk
+
+DOC = ROOT / "docs" / "RELIABILITY.md"
+START, END = "<!-- soak figures: start -->", "<!-- soak figures: end -->"
+
+
+def soak_kills(work: Path, runs: int, legs: int) -> list[str]:
+    config_dir = work / "demo"
+    cdr = faults.demo_files(config_dir, legs=legs, days=1)
+    config = config_dir / "ringledger.toml"
+    expected, clean_seconds = faults.clean_run(work / "clean", config, [cdr])
+    results = [faults.kill_run(work, config, [cdr], expected, clean_seconds, seed) for seed in range(1, runs + 1)]
+    identical = sum(r.identical for r in results)
+    kills = sum(r.killed for r in results)
+    files = sum(1 for p in cdr.iterdir() if not p.name.startswith("."))
+    rows = sum(len(v) for v in expected.values())
+    lines = [
+        f"- Data: the demo company, {legs:,} CDR legs of one day in {files:,} one-minute CDR/CMR files; a clean "
+        f"ingest took {clean_seconds:.1f} s and gives {rows:,} rows across cdr, cmr, rejects and calls.",
+        f"- {runs} seeded runs, {kills} SIGKILLs that hit a running ingest (delays 0.05 s to {clean_seconds:.1f} s, "
+        f"1-2 kills per run), each followed by a run to the end.",
+        f"- **{identical} of {runs} runs ended exactly as the clean run** (cdr, cmr, rejects, calls with costs, "
+        "compared row by row).",
+    ]
+    for r in results:
+        if not r.identical:
+            lines.append(f"  - seed {r.seed}: {'; '.join(r.differences)}")
+    return lines
+
+
+def soak_fuzz(examples: int) -> list[str]:
+    env = {**os.environ, "RINGLEDGER_FUZZ_EXAMPLES": str(examples)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/reliability/test_fuzz.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    seconds = time.perf_counter() - started
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else done.stderr[-300:]
+    return [
+        f"- hypothesis, {examples:,} examples per test (6 tests: mangled CDR files, mangled CMR files, any bytes, "
+        f"own-format rates, A-Z decks, CGRateS folders), {seconds:.0f} s: `{summary}`.",
+        "- atheris: not used (not added to the dev group; the hypothesis runs above are the fuzzing).",
+    ]
+
+
+LUA = """wrk.method = "{method}"
+wrk.body = [[{body}]]
+{headers}
+"""
+
+
+def soak_load(work: Path, seconds: int, connections: int) -> list[str]:
+    from tests.phone_xml import test_load
+    from tests.services import free_port, stop, wait_for_http
+
+    home = work / "load-home"
+    home.mkdir()
+    secret = test_load.load_home(home)
+    port = free_port()
+    log = work / "phone-service.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "phone_xml.server", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env={**os.environ, "RINGLEDGER_HOME": str(home)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    lines = [
+        "| endpoint | client | connections | requests | seconds | answers/s | p50 ms | p99 ms | errors |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    try:
+        wait_for_http(f"{url}/health", proc, log)
+        for name, reqs in test_load.requests_for(secret).items():
+            r = run_load(name, url, reqs, test_load.check, connections=connections, total=10**9, seconds=seconds)
+            lines.append(
+                f"| {name} | checked client | {connections} | {r.answers:,} | {r.seconds:.0f} | {r.throughput:,.0f} | "
+                f"{r.percentile(50):.0f} | {r.percentile(99):.0f} | {r.errors} |"
+            )
+            if not have_wrk():
+                continue
+            req = reqs[0]
+            headers = "\n".join(f'wrk.headers["{k}"] = "{v}"' for k, v in req.headers)
+            script = work / f"{name}.lua"
+            script.write_text(LUA.format(method=req.method, body=req.body.decode(), headers=headers))
+            w = run_wrk(name, url + req.path, connections=connections, seconds=seconds, script=str(script))
+            lines.append(
+                f"| {name} | wrk | {connections} | {w.requests:,} | {w.seconds} | {w.requests_per_s:,.0f} | "
+                f"{w.p50_ms:.0f} | {w.p99_ms:.0f} | {w.errors} |"
+            )
+    finally:
+        stop(proc)
+    if not have_wrk():
+        lines.append("\n(wrk is not installed here: `make system-packages` installs it.)")
+    return lines
+
+
+def write_figures(sections: dict[str, list[str]]) -> None:
+    load = os.getloadavg()
+    body = [
+        START,
+        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (the machine is shared: figures are lower bounds).",
+        "",
+    ]
+    for title, lines in sections.items():
+        body += [f"**{title}**", "", *lines, ""]
+    body.append(END)
+    text = DOC.read_text(encoding="utf-8")
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    DOC.write_text(head + "\n".join(body) + tail, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the soak and write the figures."""
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--kills", type=int, default=20, help="seeded SIGKILL runs (default 20)")
+    parser.add_argument("--legs", type=int, default=20000, help="CDR legs of the demo day (default 20000)")
+    parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples per fuzz test (default 2000)")
+    parser.add_argument("--load-seconds", type=int, default=60, help="seconds of load per endpoint and client")
+    parser.add_argument("--connections", type=int, default=400, help="concurrent connections (default 400)")
+    args = parser.parse_args(argv)
+    sections: dict[str, list[str]] = {}
+    with tempfile.TemporaryDirectory(prefix="ringledger-soak-") as tmp:
+        work = Path(tmp)
+        print("soak: kills", file=sys.stderr)
+        sections["Ingest killed with SIGKILL, then resumed"] = soak_kills(work / "kills", args.kills, args.legs)
+        print("soak: fuzz", file=sys.stderr)
+        sections["Fuzzing"] = soak_fuzz(args.fuzz)
+        print("soak: load", file=sys.stderr)
+        (work / "load").mkdir()
+        sections["Load on loopback"] = soak_load(work / "load", args.load_seconds, args.connections)
+    write_figures(sections)
+    print(f"figures written to {DOC}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
