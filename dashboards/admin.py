@@ -115,6 +115,17 @@ def differences_frame(
     )
 
 
+def totals(tr: Translator, diffs: list[rating.Difference], currency: str, before: str, after: str, key: str) -> None:
+    """The period's cost before and after and the change, as three figures above the table."""
+    total_before = sum((d.before for d in diffs), Decimal(0))
+    total_after = sum((d.after for d in diffs), Decimal(0))
+    with st.container(key=key):
+        c1, c2, c3 = st.columns(3)
+        c1.metric(before, tr.money(total_before, currency))
+        c2.metric(after, tr.money(total_after, currency))
+        c3.metric(tr.gettext("Change"), tr.money(total_after - total_before, currency))
+
+
 def unpriced(d: rating.Difference) -> str:
     """Rows without a price after, with the count before when it changed."""
     return f"{d.unrated_before} → {d.unrated_after}" if d.unrated_before != d.unrated_after else str(d.unrated_after)
@@ -151,6 +162,7 @@ def rerate_panel(tr: Translator, principal: Principal, prefix: str) -> None:
     if not diffs:
         st.info(_("There are no calls in this period."))
         return
+    totals(tr, diffs, s.company.currency, _("Before"), _("After"), key=f"{prefix}_totals")
     st.dataframe(
         differences_frame(tr, diffs, s.company.currency, _("Before"), _("After")),
         hide_index=True,

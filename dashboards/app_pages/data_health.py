@@ -128,18 +128,20 @@ def rejects_section() -> None:
         hide_index=True,
         key="dh_rej_table",
     )
-    keys = [(r.source_file, r.source_line) for r in page.items]
+    lines = {f"{r.source_file}#{r.source_line}": (r.source_file, r.source_line) for r in page.items}
+    if state.get("dh_rej_open") not in (None, *lines):
+        state["dh_rej_open"] = None
     chosen = st.selectbox(
         _("Open a rejected line"),
-        keys,
+        list(lines),
         index=None,
-        format_func=lambda k: _("{file}, line {line}").format(file=k[0], line=k[1]),
+        format_func=lambda k: _("{file}, line {line}").format(file=lines[k][0], line=lines[k][1]),
         placeholder=_("Choose…"),
         key="dh_rej_open",
     )
     if chosen is None:
         return
-    found = data_health.reject(s, chosen[0], chosen[1])
+    found = data_health.reject(s, *lines[chosen])
     if found is None:
         st.warning(_("That line is no longer in the rejected lines."))
         return

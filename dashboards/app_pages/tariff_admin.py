@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboards.admin import differences_frame, period_inputs, require_admin, rerate_panel, when
+from dashboards.admin import differences_frame, period_inputs, require_admin, rerate_panel, totals, when
 from dashboards.charts import cell_text
 from dashboards.locks import flash, show_flash
 from dashboards.session import engine, settings
@@ -421,6 +421,7 @@ def whatif_section() -> None:
         st.info(_("There are no billable calls in this period."))
         return
     under = _("Under {plan}").format(plan=plan)
+    totals(tr, diffs, currency, _("Now"), under, key="tar_whatif_totals")
     left, right = st.columns([3, 2])
     left.dataframe(differences_frame(tr, diffs, currency, _("Now"), under), hide_index=True, key="tar_whatif_table")
     centres: dict[str, tuple[Decimal, Decimal]] = {}
