@@ -568,6 +568,7 @@ class PhoneLock(_Section):
 
 
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WORKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
 _HOURS = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
 
 
@@ -576,9 +577,7 @@ class DataHealth(_Section):
     while it is working time (working days and hours, in the company's time zone)."""
 
     silent_minutes: int = Field(default=60, ge=5, le=10080)
-    working_days: list[Weekday] = Field(
-        default_factory=lambda: ["monday", "tuesday", "wednesday", "thursday", "friday"]
-    )
+    working_days: list[Weekday] = Field(default_factory=lambda: list(_WORKDAYS))
     working_hours: str = "08:00-18:00"
 
     @field_validator("working_hours")

@@ -251,12 +251,12 @@ def node_feeds(settings: Settings, engine: Engine, now: datetime | None = None, 
     days = sorted({date.fromisoformat(d) for files in newest.values() for _, ds in files for d in ds.split(",") if d})
     if names and days:
         cur = con if con is not None else warehouse.connect(settings)
-        rows = cur.execute(
+        newest_records = cur.execute(
             "select source_file, max(greatest(coalesce(dateTimeDisconnect, 0), coalesce(dateTimeOrigination, 0))) "
             "from cdr where day in (select unnest($days)) and list_contains($names, source_file) group by 1",
             {"days": days, "names": names},
         ).fetchall()
-        last_record = {name: datetime.fromtimestamp(t, UTC) for name, t in rows if t}
+        last_record = {name: datetime.fromtimestamp(t, UTC) for name, t in newest_records if t}
     out = []
     for cluster, node, count, received, file_time in nodes:
         records = [last_record[n] for n, _ in newest[(cluster, node)] if n in last_record]

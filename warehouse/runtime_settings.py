@@ -192,7 +192,8 @@ def apply(data: dict, overrides: list[tuple[str, Any]], defaults: dict | None = 
         if kind:
             _apply_item(out, kind, name or "", value)
             continue
-        node, fallback = out, defaults or {}
+        node: dict = out
+        fallback: Any = defaults or {}
         for key in keys[:-1]:
             fallback = fallback.get(key) if isinstance(fallback, dict) else None
             child = node.get(key)
@@ -298,7 +299,7 @@ def apply_stored(base: Settings, data: dict, env: dict) -> Settings:
 
 def _merge(base: Settings, data: dict, env: dict, overrides: list[tuple[str, Any]], rev: int) -> Settings:
     """Apply the overrides; any that no longer fit the file are left out and named in `runtime.refused`."""
-    path = base.config_path or Path(base.home) / "ringledger.toml"
+    path = config_file(base)
 
     defaults = base.model_dump(mode="json", exclude={"home", "config_path", "runtime"})
 
@@ -329,11 +330,18 @@ def _merge(base: Settings, data: dict, env: dict, overrides: list[tuple[str, Any
     return settings.model_copy(update={"runtime": state})
 
 
+def config_file(settings: Settings) -> Path:
+    """The configuration file these settings were read from (it may not exist)."""
+    from warehouse.config import config_path
+
+    return settings.config_path or config_path(Path(settings.home))
+
+
 def settings_from_file(settings: Settings) -> Settings:
     """The settings as the file and environment alone make them (no stored overrides)."""
     from warehouse.config import environment_values
 
-    path = settings.config_path or Path(settings.home) / "ringledger.toml"
+    path = config_file(settings)
     _, data = read_config_file(path)
     return build_settings(settings.home, path, overlay(data, environment_values()))
 
@@ -394,15 +402,15 @@ def _proposal(settings: Settings, changes: Mapping[str, Any], engine: Engine | N
             current.pop(path, None)
         else:
             current[path] = value
-    path = settings.config_path or Path(settings.home) / "ringledger.toml"
     from warehouse.config import environment_values
 
-    _, data = read_config_file(path)
+    file = config_file(settings)
+    _, data = read_config_file(file)
     base = settings_from_file(settings)
     defaults = base.model_dump(mode="json", exclude={"home", "config_path", "runtime"})
     merged = overlay(apply(data, list(current.items()), defaults), environment_values())
     try:
-        return normalised, build_settings(settings.home, path, merged)
+        return normalised, build_settings(settings.home, file, merged)
     except ValidationError as exc:
         raise SettingsRefused(problems_of(exc, merged)) from None
 
