@@ -119,9 +119,16 @@ def test_a_broken_deck_shows_its_lines_a_good_one_installs_and_a_month_is_rerate
     assert "prefix" in problems
 
     tab.locator(".st-key-tar_file input[type='file']").set_input_files(good)
+    tab.locator(".st-key-tar_file").get_by_text("it-carrier.csv").wait_for()
     settle(tab)
-    tab.get_by_text("Replace the installed plan of the same name").click()
-    settle(tab)
+    replace = tab.get_by_label("Replace the installed plan of the same name")
+    # a click landing while the upload's rerun draws the page again can be lost: click until it holds
+    for _ in range(3):
+        if replace.is_checked():
+            break
+        tab.get_by_text("Replace the installed plan of the same name").click()
+        settle(tab)
+    expect(replace).to_be_checked()
     tab.locator(".st-key-tar_check button").click()
     tab.get_by_text("it-carrier.csv reads without problems").wait_for()
     settle(tab)
