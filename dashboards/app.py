@@ -32,7 +32,8 @@ else:
         _(registry.MODULES[module]): [page(p, default=p.default) for p in entries]
         for module, entries in registry.menu(principal).items()
     }
-    navigation = st.navigation(sections)
+    # every page in view: an administrator has more pages than a collapsed menu shows
+    navigation = st.navigation(sections, expanded=True)
     with st.sidebar:
         st.caption(_("Logged in as {name}").format(name=principal.display_name or principal.user_id))
         language_picker(tr, principal)

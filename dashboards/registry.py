@@ -70,6 +70,18 @@ PAGES: list[PageEntry] = [
         "app_pages/cucm_changes.py", N_("CUCM changes"), ":material/sync_problem:", "administration", roles=ADMINS
     ),
     PageEntry("app_pages/outbox.py", N_("Mail outbox and log"), ":material/outbox:", "administration", roles=ADMINS),
+    *(
+        PageEntry(f"app_pages/{script}.py", title, icon, "administration", roles=ADMINS)
+        for script, title, icon in (
+            ("data_health", N_("Data health"), ":material/monitor_heart:"),
+            ("tariff_admin", N_("Tariffs"), ":material/request_quote:"),
+            ("sites_gateways", N_("Sites and gateways"), ":material/lan:"),
+            ("people", N_("People and roles"), ":material/manage_accounts:"),
+            ("directory_sync", N_("Directory sync"), ":material/sync:"),
+            ("audit_log", N_("Audit log"), ":material/policy:"),
+            ("admin_settings", N_("Settings"), ":material/settings:"),
+        )
+    ),
     PageEntry("app_pages/account.py", N_("Language and time zone"), ":material/translate:", "account"),
     PageEntry("app_pages/api_tokens.py", N_("API tokens"), ":material/key:", "account"),
 ]

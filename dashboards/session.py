@@ -8,7 +8,6 @@ once. Pages call `require_principal()` first: it stops the page for anyone not l
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import streamlit as st
 
@@ -22,14 +21,9 @@ TOKEN_KEY = "rl_token"
 LANGUAGE_KEY = "rl_language"  # language chosen before logging in
 
 
-@st.cache_resource(show_spinner=False)
-def _settings(home: str, config: str) -> Settings:
-    return load_settings()
-
-
 def settings() -> Settings:
-    """The configuration of this data home (read once per home and configuration file)."""
-    return _settings(os.environ.get("RINGLEDGER_HOME", ""), os.environ.get("RINGLEDGER_CONFIG", ""))
+    """The configuration of this data home with the settings changed at run time (cheap: cached by revision)."""
+    return load_settings()
 
 
 def engine():

@@ -20,14 +20,15 @@ BLUEPRINTS = [
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    """The phone service for these settings (read from the configuration when not given)."""
-    settings = settings or load_settings()
+    """The phone service for these settings; without them, the configuration is read at every request,
+    so settings an administrator changes at run time apply at once."""
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
+    initial = settings or load_settings()
     # bodies past the limit are refused (413) before anything reads them
-    app.config["MAX_CONTENT_LENGTH"] = settings.phone_service.max_request_kb * 1024
-    app.config["MAX_FORM_MEMORY_SIZE"] = settings.phone_service.max_request_kb * 1024
-    app.extensions["ringledger"] = {"settings": settings, "engine": appdb.open_db(settings)}
+    app.config["MAX_CONTENT_LENGTH"] = initial.phone_service.max_request_kb * 1024
+    app.config["MAX_FORM_MEMORY_SIZE"] = initial.phone_service.max_request_kb * 1024
+    app.extensions["ringledger"] = {"settings": settings, "engine": appdb.open_db(initial)}
     for ref in BLUEPRINTS:
         module, _, attr = ref.partition(":")
         app.register_blueprint(getattr(importlib.import_module(module), attr))
@@ -41,8 +42,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def settings() -> Settings:
-    """The settings of the application handling the current request."""
-    return current_app.extensions["ringledger"]["settings"]
+    """The settings of the application handling the current request (cheap: cached by revision)."""
+    return current_app.extensions["ringledger"]["settings"] or load_settings()
 
 
 def engine():

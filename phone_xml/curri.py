@@ -20,6 +20,8 @@ def _policy_point() -> PolicyPoint:
     point = ext.get("policy_point")
     if point is None:
         point = ext.setdefault("policy_point", PolicyPoint(settings(), engine()))
+    # settings changed at run time (enforcement mode, sites' dial plans) apply to the next request
+    point.settings = settings()
     return point
 
 

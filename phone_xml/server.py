@@ -13,8 +13,8 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
 
     from phone_xml.app import create_app
 
-    settings = settings or load_settings()
     app = create_app(settings)
+    settings = settings or load_settings()
     proxy = {}
     if settings.phone_service.trusted_proxy:
         # HTTPS ends at the proxy: believe what it says of the scheme, host and port it was reached by

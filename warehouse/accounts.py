@@ -49,6 +49,7 @@ class UserRow:
     department: str
     cost_centre: str
     manager: str
+    site: str
     extensions: tuple[str, ...]
     scopes: tuple[tuple[str, str, str], ...]  # (kind, value, source)
     has_password: bool
@@ -311,10 +312,15 @@ def list_users(
     search: str = "",
     role: str | None = None,
     active: bool | None = None,
+    department: str | None = None,
+    cost_centre: str | None = None,
+    site: str | None = None,
+    source: str | None = None,
     offset: int = 0,
     limit: int = 200,
 ) -> tuple[list[UserRow], int]:
-    """People for the administrator's list (search in name, user name, e-mail, department); and the total."""
+    """People for the administrator's list (search in name, user name, e-mail, department; exact filters on
+    role, active, department, cost centre, site and source); and the total."""
     conds = []
     if search:
         needle = search.lower()
@@ -336,6 +342,14 @@ def list_users(
         conds.append(users.c.role == role)
     if active is not None:
         conds.append(users.c.active.is_(active))
+    for column, value in (
+        (users.c.department, department),
+        (users.c.cost_centre, cost_centre),
+        (users.c.site, site),
+        (users.c.source, source),
+    ):
+        if value is not None:
+            conds.append(column == value)
     where = sa.and_(sa.true(), *conds)
     with engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(users).where(where)).scalar_one()
@@ -372,6 +386,7 @@ def list_users(
             department=r["department"],
             cost_centre=r["cost_centre"],
             manager=r["manager_id"] or "",
+            site=r["site"],
             extensions=tuple(exts.get(r["id"], [])),
             scopes=tuple(scopes.get(r["id"], [])),
             has_password=bool(r["password_hash"]),
@@ -379,3 +394,17 @@ def list_users(
         for r in rows
     ]
     return out, int(total)
+
+
+def directory_values(engine: Engine) -> dict[str, list[str]]:
+    """The departments, cost centres, sites and sources people have, for the administrator's filters."""
+    out: dict[str, list[str]] = {}
+    with engine.connect() as conn:
+        for name, column in (
+            ("department", users.c.department),
+            ("cost_centre", users.c.cost_centre),
+            ("site", users.c.site),
+            ("source", users.c.source),
+        ):
+            out[name] = [v for (v,) in conn.execute(sa.select(column).distinct().order_by(column)) if v]
+    return out

@@ -47,6 +47,12 @@ BUDGET_REMOVE = "budget.remove"
 NUMBERS_UNMASKED = "numbers.unmasked"
 API_TOKEN_CREATED = "api_token.created"
 API_TOKEN_REVOKED = "api_token.revoked"
+# written by warehouse.runtime_settings and the administration pages
+SETTINGS_CHANGED = "settings.changed"
+SETTINGS_RESET = "settings.reset"
+TARIFF_INSTALLED = "tariff.installed"
+TARIFF_VERSION_CLOSED = "tariff.version_closed"
+CALLS_REPROCESSED = "calls.reprocessed"
 
 ACTIONS = (
     LOGIN,
@@ -77,6 +83,11 @@ ACTIONS = (
     NUMBERS_UNMASKED,
     API_TOKEN_CREATED,
     API_TOKEN_REVOKED,
+    SETTINGS_CHANGED,
+    SETTINGS_RESET,
+    TARIFF_INSTALLED,
+    TARIFF_VERSION_CLOSED,
+    CALLS_REPROCESSED,
 )
 
 # Column widths of audit_log (0001): longer values are cut, never refused.

@@ -3,6 +3,15 @@
 The file is `ringledger.toml`, found at `$RINGLEDGER_CONFIG`, else `$RINGLEDGER_HOME/ringledger.toml`.
 Data lives under `$RINGLEDGER_HOME` (default `./var`). Settings are read when a resource or app is
 built (`load_settings()`), never at import time.
+
+Some settings an administrator changes at run time from the portal; those are stored in the app
+database and laid over the file by `load_settings()` (see `warehouse.runtime_settings`). Precedence,
+strongest first: environment variables (ports, the database URL, secrets), settings stored in the app
+database, the file, the defaults written here. `load_settings()` reads in two phases: the file (and
+environment) is validated on its own, which also says where the app database is; then the stored
+settings are applied and the result validated again with the same models. Both phases are cached
+(the file by its size and time, the stored settings by a revision counter), so calling it often costs
+one small query.
 """
 
 from __future__ import annotations
@@ -10,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import threading
 import tomllib
 import zoneinfo
 from decimal import Decimal
@@ -194,6 +204,14 @@ class Service(_Section):
 class DagsterService(Service):
     # A PostgreSQL URL for Dagster's own run and event storage; empty keeps SQLite under the data home.
     storage_url: str = ""
+    # Base URL people's browsers reach Dagster's UI at (the portal links to its runs), e.g.
+    # https://pipelines.example.com; empty: http://address:port.
+    public_url: str = ""
+
+    @property
+    def ui_url(self) -> str:
+        """Where a browser opens Dagster's UI."""
+        return self.public_url.rstrip("/") or f"http://{self.address}:{self.port}"
 
 
 class Portal(Service):
@@ -438,10 +456,24 @@ class Api(_Section):
     requests_per_minute: int = Field(default=600, ge=0)
 
 
+SESSION_CHANNELS = ("portal", "gadget", "phone", "api")
+
+
 class Sessions(_Section):
     """How long a log-in lasts, in minutes, per channel."""
 
     minutes: dict[str, int] = Field(default_factory=lambda: {"portal": 480, "gadget": 10080, "phone": 15, "api": 60})
+
+    @field_validator("minutes")
+    @classmethod
+    def _channels(cls, values: dict[str, int]) -> dict[str, int]:
+        for channel, minutes in values.items():
+            if channel not in SESSION_CHANNELS:
+                raise ValueError(f"unknown channel {channel!r} ({', '.join(SESSION_CHANNELS)})")
+            # a year at most: a longer log-in is no log-in at all
+            if not 1 <= minutes <= 525_600:
+                raise ValueError(f"{channel}: a session lasts 1 to 525600 minutes, not {minutes}")
+        return values
 
 
 Enforcement = Literal["record", "axl", "curri"]
@@ -533,6 +565,33 @@ class PhoneLock(_Section):
     internal_max_digits: int = Field(default=6, ge=1)
     # How long a device -> extension mapping learnt from CDRs or AXL is trusted, in hours.
     device_cache_hours: int = Field(default=24, ge=1)
+
+
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_WORKDAYS: tuple[Weekday, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday")
+_HOURS = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])")
+
+
+class DataHealth(_Section):
+    """When the CDR feed counts as silent: a node that sent CDR files before and none for `silent_minutes`
+    while it is working time (working days and hours, in the company's time zone)."""
+
+    silent_minutes: int = Field(default=60, ge=5, le=10080)
+    working_days: list[Weekday] = Field(default_factory=lambda: list(_WORKDAYS))
+    working_hours: str = "08:00-18:00"
+
+    @field_validator("working_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        m = _HOURS.fullmatch(value.strip())
+        if not m or (int(m[3]), int(m[4])) > (24, 0) or (int(m[1]), int(m[2])) >= (int(m[3]), int(m[4])):
+            raise ValueError(f"working_hours {value!r} must look like 08:00-18:00 (start before end)")
+        return value.strip()
+
+    def working_span(self) -> tuple[int, int]:
+        """Start and end of the working day, in minutes after midnight."""
+        start, end = self.working_hours.split("-")
+        return int(start[:2]) * 60 + int(start[3:]), int(end[:2]) * 60 + int(end[3:])
 
 
 SmtpSecurity = Literal["starttls", "tls", "none"]
@@ -638,6 +697,15 @@ class Retention(_Section):
         )
 
 
+class RuntimeState(_Section):
+    """What the app database added to the file: its settings revision, the stored settings applied,
+    and those refused because they no longer fit the file (path: problem)."""
+
+    revision: int = 0
+    applied: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+
 class Settings(_Section):
     home: Path
     config_path: Path | None = None
@@ -661,10 +729,12 @@ class Settings(_Section):
     smtp: Smtp = Smtp()
     tariffs: Tariffs = Tariffs()
     retention: Retention = Retention()
+    data_health: DataHealth = DataHealth()
     # Exchange rates into the company currency: GBP = 1.17 means one pound is 1.17 of the company currency.
     currencies: dict[str, Decimal] = Field(default_factory=dict)
     alarms: Alarms = Alarms()
     demo: bool = False
+    runtime: RuntimeState = RuntimeState()
 
     @field_validator("currencies")
     @classmethod
@@ -688,9 +758,9 @@ class Settings(_Section):
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"site names must be unique: {sorted(dupes)}")
-        for i, dev in enumerate(self.devices):
+        for dev in self.devices:
             if dev.site and dev.site not in names:
-                raise ValueError(f"devices[{i}] ({dev.device}): site {dev.site!r} is not one of the sites")
+                raise ValueError(f"devices[{dev.device}].site: {dev.site!r} is not one of the sites")
         return self
 
     # Paths under the data home -------------------------------------------------------------
@@ -758,37 +828,131 @@ def config_path(home: Path | None = None) -> Path:
     return (home or home_dir()) / CONFIG_NAME
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
+def location(loc: tuple[int | str, ...], data: dict | None = None) -> str:
+    """A pydantic error location as a setting's name: `sites[Milano].time_zone` (list items by name when known)."""
     out = ""
+    node: object = data
     for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if isinstance(part, int):
+            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
+            key = _item_name(item)
+            out += f"[{key}]" if key else f"[{part}]"
+            node = item
+        else:
+            out += f".{part}" if out else str(part)
+            node = node.get(part) if isinstance(node, dict) else None
     return out
 
 
-def load_settings(path: Path | None = None, home: Path | None = None) -> Settings:
-    """Read the configuration; raise ConfigError naming the file, the setting and what is wrong."""
-    home = (home or home_dir()).resolve()
-    path = path or config_path(home)
+def _item_name(item: object) -> str:
+    """The name a list item is known by (a site's name, a device's name), or ''."""
+    if isinstance(item, dict):
+        for key in ("name", "device"):
+            if isinstance(item.get(key), str) and item[key]:
+                return item[key]
+    return ""
+
+
+def problems_of(exc: ValidationError, data: dict | None = None) -> list[tuple[str, str]]:
+    """(setting, problem) for each error of a validation; the setting is '' when the message names it."""
+    return [(location(err["loc"], data), err["msg"].removeprefix("Value error, ")) for err in exc.errors()]
+
+
+def problem_text(problems: list[tuple[str, str]]) -> str:
+    """'setting: problem; ...' for messages."""
+    return "; ".join(f"{where}: {what}" if where else what for where, what in problems)
+
+
+# Ports may be set from the environment (`ringledger run --portal-port ...` passes them to every process).
+_ENV_PORTS = (("portal", "PORTAL"), ("phone_service", "PHONE"), ("dagster", "DAGSTER"))
+# Settings fields that never come from the file.
+_NOT_FROM_FILE = ("home", "runtime")
+
+_file_cache: dict[str, tuple[tuple, dict]] = {}
+_base_cache: dict[tuple, Settings] = {}
+_cache_lock = threading.Lock()
+
+
+def _stamp(path: Path) -> tuple:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return ()
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def read_config_file(path: Path) -> tuple[tuple, dict]:
+    """The file's state (changes whenever the file does) and its contents as data ({} without a file).
+
+    The data is shared between callers: copy it before changing it.
+    """
+    stamp = _stamp(path)
+    with _cache_lock:
+        cached = _file_cache.get(str(path))
+        if cached is not None and cached[0] == stamp:
+            return cached
     data: dict = {}
-    if path.exists():
+    if stamp:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: {exc}") from exc
     elif os.environ.get("RINGLEDGER_CONFIG"):
         raise ConfigError(f"{path}: RINGLEDGER_CONFIG names a file that does not exist")
-    data.pop("home", None)
-    # ports may be set from the environment (`ringledger run --portal-port ...` passes them to every process)
-    for section, var in (("portal", "PORTAL"), ("phone_service", "PHONE"), ("dagster", "DAGSTER")):
+    for key in _NOT_FROM_FILE:
+        data.pop(key, None)
+    with _cache_lock:
+        _file_cache[str(path)] = (stamp, data)
+    return stamp, data
+
+
+def environment_values() -> dict[str, dict]:
+    """The settings the environment sets (ports), as {section: {key: value}}."""
+    out: dict[str, dict] = {}
+    for section, var in _ENV_PORTS:
         port = os.environ.get(f"RINGLEDGER_{var}_PORT")
         if port:
             if not port.isdigit():
                 raise ConfigError(f"RINGLEDGER_{var}_PORT={port!r} is not a port number")
-            data.setdefault(section, {})["port"] = int(port)
-    try:
-        return Settings(home=home, config_path=path if path.exists() else None, **data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{_location(err['loc']) or 'file'}: {err['msg'].removeprefix('Value error, ')}" for err in exc.errors()
-        )
-        raise ConfigError(f"{path}: {problems}") from None
+            out.setdefault(section, {})["port"] = int(port)
+    return out
+
+
+def overlay(data: dict, extra: dict) -> dict:
+    """`data` with the sections of `extra` laid over it (one level of section keys deep); a new dict."""
+    out = dict(data)
+    for section, values in extra.items():
+        if isinstance(values, dict) and isinstance(out.get(section), dict):
+            out[section] = {**out[section], **values}
+        else:
+            out[section] = values
+    return out
+
+
+def build_settings(home: Path, path: Path, data: dict, **extra) -> Settings:
+    """Settings from data read for this home and file; ValidationError when a value is wrong."""
+    return Settings(home=home, config_path=path if path.exists() else None, **data, **extra)
+
+
+def load_settings(path: Path | None = None, home: Path | None = None) -> Settings:
+    """Read the configuration and the settings stored at run time; ConfigError names the setting and the problem."""
+    home = (home or home_dir()).resolve()
+    path = path or config_path(home)
+    stamp, data = read_config_file(path)
+    env = environment_values()
+    key = (str(home), str(path), stamp, repr(env), os.environ.get("RINGLEDGER_DATABASE_URL", ""))
+    with _cache_lock:
+        base = _base_cache.get(key)
+    if base is None:
+        merged = overlay(data, env)
+        try:
+            base = build_settings(home, path, merged)
+        except ValidationError as exc:
+            raise ConfigError(f"{path}: {problem_text(problems_of(exc, merged))}") from None
+        with _cache_lock:
+            if len(_base_cache) > 64:
+                _base_cache.clear()
+            _base_cache[key] = base
+    from warehouse import runtime_settings
+
+    return runtime_settings.apply_stored(base, data, env)

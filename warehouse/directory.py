@@ -323,6 +323,39 @@ def close_assignments(conn: Connection, user_id: str, when: datetime) -> int:
     return len(rows)
 
 
+def import_csv(
+    engine: Engine, path: Path, actor: str, lake: Lake | None = None, *, name: str = ""
+) -> tuple[ImportResult, int, list[str]]:
+    """Import a directory CSV: the good lines are applied, the bad ones returned (file, line, field).
+
+    The outcome is recorded for the sync status and written to the audit log as `name` (default: the
+    file's name). A wrong header imports nothing: it is recorded, then DirectoryError is raised.
+    """
+    from warehouse.audit import DIRECTORY_IMPORT, audit
+
+    started = utcnow()
+    try:
+        people, errors = read_csv_checked(path)
+    except DirectoryError as exc:
+        message = str(exc).replace(str(path), name) if name else str(exc)
+        record_sync(engine, "csv", started, None, error=message)
+        raise DirectoryError(message) from None
+    if name:
+        # messages name the file as the administrator knows it, not where it was kept meanwhile
+        errors = [e.replace(str(path), name, 1) for e in errors]
+    result = apply(engine, people, source="csv", lake=lake)
+    result.warnings.extend(errors)
+    record_sync(engine, "csv", started, result, people=len(people))
+    audit(
+        engine,
+        actor,
+        DIRECTORY_IMPORT,
+        name or path.name,
+        {"people": len(people), "created": result.created, "updated": result.updated, "bad_lines": len(errors)},
+    )
+    return result, len(people), errors
+
+
 # --- phone attributes to extensions ------------------------------------------------------------
 
 _PHONE_PUNCTUATION = re.compile(r"[\s\-./()\u00a0]")

@@ -115,6 +115,13 @@ class Translator:
         pattern = "#,##0" + ("." + "0" * digits if digits else "")
         return babel_numbers.format_decimal(value, format=pattern, locale=self.language)
 
+    def exact(self, value: int | float | Decimal | None, max_digits: int = 8) -> str:
+        """A number with as many decimals as it has (at most `max_digits`), e.g. a price per second."""
+        if value is None:
+            return ""
+        pattern = "#,##0" + ("." + "#" * max_digits if max_digits else "")
+        return babel_numbers.format_decimal(value, format=pattern, locale=self.language, decimal_quantization=True)
+
     def money(self, value: Decimal | float | None, currency: str | None) -> str:
         """An amount with its currency in this locale's way (no currency: the plain number, 2 decimals)."""
         if value is None:

@@ -680,8 +680,14 @@ def _differences(before: dict, after: dict) -> list[Difference]:
     return out
 
 
-def rerate(settings: Settings, start: date, end: date, progress=None) -> list[Difference]:
-    """Re-price the UTC days start..end with today's tariffs; returns the change per cost centre and department."""
+def rerate(settings: Settings, start: date, end: date, progress=None, *, actor: str | None = None) -> list[Difference]:
+    """Re-price the UTC days start..end with today's tariffs; returns the change per cost centre and department.
+
+    The days' calls are rebuilt from the raw records with today's settings (sites, devices, tariffs),
+    under the lake's lock; `progress(done, of, day)` is called after each day. The days are marked for
+    a rebuild first, so one stopped half way is finished by the pipeline. With `actor`, the re-rating
+    is written to the audit log.
+    """
     from warehouse.calls import build_days
     from warehouse.ingest import Ingestor
 
@@ -691,10 +697,23 @@ def rerate(settings: Settings, start: date, end: date, progress=None) -> list[Di
     days = [date.fromisoformat(d) for d in lake.days("raw_cdr") if start <= date.fromisoformat(d) <= end]
     before = _by_centre(settings, start, end)
     if days:
+        mark_days(settings, days)
         with lake.writer() as writer:
             build_days(writer, settings, days, progress=progress)
-        Ingestor(settings).clear_dirty(days)
-    return _differences(before, _by_centre(settings, start, end))
+            Ingestor(settings).clear_dirty(days)
+    diffs = _differences(before, _by_centre(settings, start, end))
+    if actor is not None:
+        from warehouse import appdb
+        from warehouse.audit import CALLS_REPROCESSED, audit
+
+        audit(
+            appdb.open_db(settings),
+            actor,
+            CALLS_REPROCESSED,
+            f"{start.isoformat()}..{end.isoformat()}",
+            {"days": len(days), "change": str(sum((d.change for d in diffs), Decimal(0)))},
+        )
+    return diffs
 
 
 _WHATIF_ROWS = """

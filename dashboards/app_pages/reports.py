@@ -12,7 +12,7 @@ from dashboards import charts, data, schedule_ui
 from dashboards.components import REQUEST_KEY
 from dashboards.session import engine, require_principal, settings
 from warehouse.access import mask_digits, mask_number
-from warehouse.reports import CATEGORIES, FilterError, Filters, export, get, list_reports
+from warehouse.reports import CATEGORIES, FilterError, Filters, export, get, list_reports, run_report
 from warehouse.reports.export import MEDIA_TYPES, file_name
 from warehouse.reports.fields import DESTINATION_TYPES, DIMENSIONS, FIELDS, GRANULARITY_LABELS
 from warehouse.reports.filters import (
@@ -405,11 +405,22 @@ def report_view(name: str) -> None:
     if state.get("rep_show_options"):
         st.info(_("Choose the options and press Execute."))
         return
+    unmask = principal.is_admin and st.toggle(
+        _("Show full numbers"),
+        key="rep_unmask",
+        help=_("Administrators may see whole outside numbers; every report shown so is recorded in the audit log."),
+    )
     try:
-        result = data.report(scope, name, filters.to_json(), tr.language, principal)
+        if unmask:
+            # never cached: each view with full numbers is audited
+            result = run_report(settings(), principal, name, filters, language=tr.language, unmask=True, engine=eng)
+        else:
+            result = data.report(scope, name, filters.to_json(), tr.language, principal)
     except (FilterError, ValueError) as exc:
         st.error(_("The report could not run: {problem}").format(problem=str(exc)))
         return
+    if unmask:
+        st.info(_("Full numbers are shown. This view is recorded in the audit log."), icon=":material/visibility:")
     if state.pop("rep_execute", False):
         record_run(
             eng, principal.user_id, name, filters, len(result.rows), result.elapsed_ms, state.get("rep_saved_id")

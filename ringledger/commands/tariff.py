@@ -9,9 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ringledger.cli import CommandError
-from tariffs.book import FORMATS, detect_format
-from tariffs.cgrates import read_cgrates
-from tariffs.deck import DeckOptions, parse_billing, read_deck
+from tariffs.book import FORMATS
 from tariffs.model import Plan, TariffError
 from tariffs.numbering import classify, numbering_plan
 from tariffs.own import read_plan
@@ -97,41 +95,22 @@ def _day(text: str, what: str) -> date:
 
 def read_any(args, settings) -> tuple[list[Plan], str]:
     """The plans at args.path in the given or detected format, and a note on what was detected."""
-    fmt = args.format or detect_format(args.path)
-    currency = args.currency or settings.company.currency
-    if fmt == "own":
-        plan = read_plan(args.path)
-        if args.name:
-            plan = Plan(**{**plan.__dict__, "name": args.name})
-        return [plan], "own format"
-    if fmt == "deck":
-        first, inc = parse_billing(args.billing)
-        try:
-            fee = Decimal(args.connect_fee)
-        except ArithmeticError:
-            raise CommandError(f"--connect-fee {args.connect_fee!r} is not an amount") from None
-        name = args.name or args.path.stem.lower().replace(" ", "-")
-        plan, layout = read_deck(
-            args.path,
-            DeckOptions(
-                name=name,
-                currency=currency,
-                time_zone=args.time_zone,
-                country=args.country,
-                first_block=first,
-                increment=inc,
-                connect_fee=fee,
-            ),
-        )
-        sep = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}[layout.delimiter]
-        header = "a header" if layout.header else "no header"
-        decimal = "comma" if layout.decimal_comma else "point"
-        note = f"A-Z deck: {sep}-separated, {header}, decimal {decimal}"
-        if layout.ignored:
-            note += f"; columns not used: {', '.join(layout.ignored)}"
-        return [plan], note
-    plans = read_cgrates(args.path, currency=currency, time_zone=args.time_zone, only=args.name)
-    return plans, f"CGRateS tariff plan ({len(plans)} rating plan(s))"
+    from warehouse.tariff_files import Terms, read_tariff
+
+    terms = Terms(
+        name=args.name or "",
+        currency=args.currency or "",
+        time_zone=args.time_zone,
+        country=args.country,
+        billing=args.billing,
+        connect_fee=args.connect_fee,
+    )
+    try:
+        return read_tariff(settings, args.path, args.format, terms)
+    except ValueError as exc:
+        if isinstance(exc, TariffError):
+            raise
+        raise CommandError(str(exc).replace("connect fee", "--connect-fee")) from None
 
 
 def _summary(plan: Plan) -> list[str]:

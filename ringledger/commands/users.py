@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ringledger.cli import CommandError
 from warehouse import accounts, appdb, directory
-from warehouse.audit import DIRECTORY_IMPORT, audit, cli_actor
+from warehouse.audit import cli_actor
 from warehouse.config import load_settings
 from warehouse.lake import Lake
 
@@ -180,22 +180,7 @@ def run_import(args) -> int:
     settings, engine, lake = _context()
     if not args.file.is_file():
         raise FileNotFoundError(f"{args.file}: no such file")
-    started = appdb.utcnow()
-    try:
-        people, errors = directory.read_csv_checked(args.file)
-    except directory.DirectoryError as exc:
-        directory.record_sync(engine, "csv", started, None, error=str(exc))
-        raise
-    result = directory.apply(engine, people, source="csv", lake=lake)
-    result.warnings.extend(errors)
-    directory.record_sync(engine, "csv", started, result, people=len(people))
-    audit(
-        engine,
-        cli_actor(),
-        DIRECTORY_IMPORT,
-        str(args.file.name),
-        {"people": len(people), "created": result.created, "updated": result.updated, "bad_lines": len(errors)},
-    )
+    result, _people, errors = directory.import_csv(engine, args.file, cli_actor(), lake)
     print(_summary(result).replace(", 0 deactivated, 0 reactivated", ""))
     for error in errors:
         print(f"  skipped {error}", file=sys.stderr)

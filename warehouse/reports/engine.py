@@ -337,10 +337,21 @@ def run_report(
     language: str | None = None,
     now: datetime | None = None,
     con=None,
+    unmask: bool = False,
+    engine=None,
 ) -> ReportResult:
-    """Run a catalogue report for a person (their scope, their masking) and return the result."""
+    """Run a catalogue report for a person (their scope, their masking) and return the result.
+
+    An administrator may ask for `unmask=True`: full numbers, and an entry in the audit log (the app
+    database `engine` is then required), as `warehouse.access.mask_result` does for other views.
+    """
     import warehouse
 
+    if unmask:
+        if not principal.is_admin:
+            raise PermissionError("only administrators may see full numbers")
+        if engine is None:
+            raise ValueError("showing full numbers is audited: pass the app database engine")
     report = cat.get(name)
     filters = filters if filters is not None else report.defaults
     tr = translator(language or principal.language)
@@ -358,7 +369,7 @@ def run_report(
         records = report.compute([dict(zip(names, r, strict=True)) for r in rows], options)
         names = list(dict.fromkeys([*names, *(k for rec in records for k in rec)]))
         rows = [tuple(rec.get(n) for n in names) for rec in records]
-    hidden = mask_digits(settings, principal.role)
+    hidden = 0 if unmask else mask_digits(settings, principal.role)
     columns, out_rows, group_keys = _shape(report, filters, query, names, rows, tr, hidden, options)
     currency = next(
         (r[names.index("currency")] for r in rows if "currency" in names and r[names.index("currency")]),
@@ -381,13 +392,23 @@ def run_report(
         truncated=truncated,
         chart=report.chart if report.kind != "list" else None,
         company=settings.company.name,
-        logo=_logo(settings),
+        logo=logo_path(settings),
         user_id=principal.user_id,
         elapsed_ms=elapsed,
         group_keys=group_keys,
     )
     if report.totals:
         result.totals = _totals(result)
+    if unmask:
+        from warehouse.audit import NUMBERS_UNMASKED, audit
+
+        audit(
+            engine,
+            principal.user_id,
+            NUMBERS_UNMASKED,
+            f"report {report.name}",
+            {"rows": len(out_rows), "filters": filters.to_json()},
+        )
     return result
 
 
@@ -416,7 +437,8 @@ def sql_text_named(name: str) -> str:
     return resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8")
 
 
-def _logo(settings) -> Path | None:
+def logo_path(settings) -> Path | None:
+    """The report logo file configured (relative paths are under the data home), or None for the default."""
     portal = getattr(settings, "portal", None)
     logo = getattr(portal, "report_logo", "") if portal is not None else ""
     if not logo:

@@ -8,6 +8,8 @@ with legs as (
     select c.call_id, c.extension, c.site, c.started_at, c.device
     from calls as c
     where c.leg_role in ('caller', 'callee')
+        -- recording, monitoring and conference legs name CUCM's own resources (b00... numbers), not lines
+        and c.leg_kind not in ('recording', 'monitoring', 'conference')
         and c.extension is not null
         and c.user_id is null
         and (cast($since as timestamptz) is null or c.started_at >= cast($since as timestamptz))
