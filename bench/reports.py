@@ -49,7 +49,17 @@ def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
     import warehouse
     from warehouse import appdb
     from warehouse.access import load_principal
-    from warehouse.reports.home import last_calls, month_summary
+    from warehouse.reports.home import (
+        days_with_calls,
+        last_calls,
+        last_calls_query,
+        month_bounds,
+        month_summary,
+        pick_days,
+        recent_query,
+        summary_plan,
+        summary_query,
+    )
 
     settings = settings_of(calls)
     warehouse.reset()
@@ -65,14 +75,39 @@ def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
         last_calls(settings, person, 200, now=now, con=con)
         month_summary(settings, person, zone, now=now, con=con)
 
+    scan, _whole = summary_plan(settings, con, person, zone, now)
+    statements = [recent_query(person, 200), summary_query(person, zone, now, scan)]
+    days = days_with_calls(settings, con, person)
+    month_start = month_bounds(zone, now)[0].date()
+    naive = [
+        last_calls_query(person, 200, pick_days(days, 200)),
+        summary_query(person, zone, now, [d for d, _n in days if d >= month_start]),
+    ]
+
+    def direct() -> None:
+        # the same statements executed as they are (the engine's index lookups and Python left out)
+        for statement in statements:
+            con.execute(*statement).fetchall()
+
+    def partitions() -> None:
+        # what Home would cost without its index: reading the day partitions with the person's calls
+        for statement in naive:
+            con.execute(*statement).fetchall()
+
     home()
+    direct()
+    partitions()
     ms, samples = _timed(home, runs)
+    direct_ms, _ = _timed(direct, runs)
+    partitions_ms, _ = _timed(partitions, runs)
     summary = month_summary(settings, person, zone, now=now, con=con)
     return {
         "calls": calls,
         "person": HOME_PERSON,
         "first_ms": first_ms,
         "warm_ms": ms,
+        "direct_ms": direct_ms,
+        "partitions_ms": partitions_ms,
         "samples_ms": samples,
         "month_calls": summary.calls,
         "target_ms": BUDGET_HOME_MS,
