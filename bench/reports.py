@@ -1,13 +1,12 @@
-"""Benchmark of Home data and every catalogue report on a synthetic lake of N calls.
+"""Reports and Home on a lake of N calls: each catalogue report through the engine and as its SQL run directly.
 
-    python -m bench.reports --calls 10000000          # the ARCHITECTURE.md budget size
-    python -m bench.reports --calls 1000000 --keep DIR
+    python -m bench.reports --calls 10000000 [--runs 3]
 
-It writes a lake of N calls over a year (day partitions, one file per day sorted by extension, as
-the pipeline writes them) and a directory of people owning the extensions, then times, warm and in
-one run: Home (a person's last 200 calls and the month summary) and each catalogue report for the
-whole company, both through the report engine and as the same SQL executed directly in DuckDB.
-The ratio engine/direct shows what the engine adds; the budget lines compare with ARCHITECTURE.md.
+The lake is the demo company's calls over a year (bench.build). Every report runs warm, twice per
+period: through the report engine (`run_report`: query, masking, labels, totals) and as the same
+final SQL executed directly on the same DuckDB connection. Periods: each report's own default
+(what a person gets on opening it) and the whole year (last 12 months, every call in the lake).
+Home is a demo employee's last 200 calls plus this month's summary.
 """
 
 from __future__ import annotations
@@ -15,212 +14,193 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 
-import duckdb
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from warehouse.access import Assignment, Principal
-from warehouse.config import Settings
-from warehouse.lake import Lake
-from warehouse.reports import Filters, list_reports, run_report
-from warehouse.reports.engine import build_query
-from warehouse.reports.home import (
-    days_with_calls,
-    last_calls,
-    last_calls_query,
-    month_bounds,
-    month_summary,
-    pick_days,
-    recent_query,
-    summary_plan,
-    summary_query,
-)
-from warehouse.reports.preview import synthetic_calls_sql
-from warehouse.views import DIRECTORY_SCHEMAS
+from bench.build import END, build_lake, lake_home
 
 BUDGET_HOME_MS = 50.0
-BUDGET_DEPARTMENT_MONTH_MS = 150.0
-DEPARTMENTS = ["Sales", "Finance", "Engineering", "Support", "Marketing"]
-COST_CENTRES = ["CC-100", "CC-200", "CC-300", "CC-400"]
+BUDGET_DEPARTMENT_MONTH_MS = 150.0  # Group Cost By Department, one month, 10M calls
+BUDGET_ANY_REPORT_MS = 1500.0  # any catalogue report over 100M calls
+HOME_PERSON = "aadams"  # a New York employee of the demo company
+YEAR = "last_12_months"  # the lake's whole year, as seen from END
 
 
-def build_lake(lake_dir: Path, calls: int, days: int, extensions: int, end: datetime) -> None:
-    """Write `calls` synthetic calls and a matching directory into a lake, as the pipeline lays it out."""
-    from warehouse.calls import empty_calls
-
-    lake = Lake(lake_dir)
-    con = duckdb.connect(config={"threads": 2, "memory_limit": "6GB"})
-    con.execute("SET TimeZone = 'UTC'")
-    con.register("_schema", empty_calls())
-    con.execute("CREATE TABLE calls AS SELECT * FROM _schema LIMIT 0")
-    con.unregister("_schema")
-    con.execute("ALTER TABLE calls ADD COLUMN IF NOT EXISTS day DATE")
-    con.execute(
-        "INSERT INTO calls BY NAME " + synthetic_calls_sql(),
-        {"n": calls, "days": days, "end_ts": end, "extensions": extensions},
-    )
-    with lake.writer() as writer:
-        stage = lake.staging_dir(f"bench-{uuid.uuid4().hex[:8]}")
-        out = stage / "calls"
-        # one file per UTC day, sorted by extension so row-group statistics skip other people's rows
-        con.execute(
-            f"COPY (SELECT * FROM calls ORDER BY day, extension, started_at) TO '{out}' "
-            "(FORMAT parquet, PARTITION_BY (day), COMPRESSION zstd, ROW_GROUP_SIZE 100000, "
-            "WRITE_PARTITION_COLUMNS false)"
-        )
-        parts: dict[str, list[Path]] = {}
-        for folder in sorted(out.glob("day=*")):
-            day = folder.name.removeprefix("day=")
-            files = []
-            for f in folder.glob("*.parquet"):
-                target = f.with_name(f"calls-{uuid.uuid4().hex[:12]}.parquet")
-                f.rename(target)
-                files.append(target)
-            parts[day] = files
-        writer.publish("calls", replace=parts)
-        people = pa.Table.from_pylist(
-            [
-                {
-                    "user_id": f"u{i}",
-                    "user_name": f"User {i}",
-                    "first_name": "User",
-                    "last_name": str(i),
-                    "email": "",
-                    "department": DEPARTMENTS[i % 5],
-                    "cost_centre": COST_CENTRES[i % 4],
-                    "manager_id": None,
-                    "site": "",
-                    "language": "en",
-                    "time_zone": "Europe/Rome",
-                    "role": "user",
-                    "active": True,
-                }
-                for i in range(extensions)
-            ],
-            schema=DIRECTORY_SCHEMAS["users"],
-        )
-        owners = pa.Table.from_pylist(
-            [
-                {"extension": str(2000 + i), "user_id": f"u{i}", "valid_from": None, "valid_to": None}
-                for i in range(extensions)
-            ],
-            schema=DIRECTORY_SCHEMAS["extensions"],
-        )
-        files = []
-        for name, table in (("users", people), ("extensions", owners)):
-            path = stage / f"{name}-{uuid.uuid4().hex[:12]}.parquet"
-            pq.write_table(table, path)
-            files.append(path)
-        writer.publish("directory", replace={"": files})
-    con.close()
-
-
-def timed(fn, repeat: int) -> float:
-    """Median milliseconds of `repeat` warm runs (after one run to warm up)."""
-    fn()
+def _timed(fn, runs: int) -> tuple[float, list[float]]:
+    """Median milliseconds of `runs` runs (the caller has warmed up)."""
     samples = []
-    for _ in range(repeat):
+    for _ in range(runs):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
+    return statistics.median(samples), samples
+
+
+def settings_of(calls: int):
+    """The settings of the lake home of `calls` calls."""
+    from warehouse.config import load_settings
+
+    home = lake_home(calls)
+    return load_settings(path=home / "ringledger.toml", home=home)
+
+
+def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
+    """Home data for a demo employee: the index build (first call) and warm medians."""
+    import warehouse
+    from warehouse import appdb
+    from warehouse.access import load_principal
+    from warehouse.reports.home import (
+        days_with_calls,
+        last_calls,
+        last_calls_query,
+        month_bounds,
+        month_summary,
+        pick_days,
+        recent_query,
+        summary_plan,
+        summary_query,
+    )
+
+    settings = settings_of(calls)
+    warehouse.reset()
+    con = warehouse.connect(settings)
+    person = load_principal(appdb.open_db(settings), HOME_PERSON)
+    zone = person.time_zone or settings.company.time_zone
+    started = time.perf_counter()
+    last_calls(settings, person, 200, now=now, con=con)
+    month_summary(settings, person, zone, now=now, con=con)
+    first_ms = (time.perf_counter() - started) * 1000
+
+    def home() -> None:
+        last_calls(settings, person, 200, now=now, con=con)
+        month_summary(settings, person, zone, now=now, con=con)
+
+    scan, _whole = summary_plan(settings, con, person, zone, now)
+    statements = [recent_query(person, 200), summary_query(person, zone, now, scan)]
+    days = days_with_calls(settings, con, person)
+    month_start = month_bounds(zone, now)[0].date()
+    naive = [
+        last_calls_query(person, 200, pick_days(days, 200)),
+        summary_query(person, zone, now, [d for d, _n in days if d >= month_start]),
+    ]
+
+    def direct() -> None:
+        # the same statements executed as they are (the engine's index lookups and Python left out)
+        for statement in statements:
+            con.execute(*statement).fetchall()
+
+    def partitions() -> None:
+        # what Home would cost without its index: reading the day partitions with the person's calls
+        for statement in naive:
+            con.execute(*statement).fetchall()
+
+    home()
+    direct()
+    partitions()
+    ms, samples = _timed(home, runs)
+    direct_ms, _ = _timed(direct, runs)
+    partitions_ms, _ = _timed(partitions, runs)
+    summary = month_summary(settings, person, zone, now=now, con=con)
+    return {
+        "calls": calls,
+        "person": HOME_PERSON,
+        "first_ms": first_ms,
+        "warm_ms": ms,
+        "direct_ms": direct_ms,
+        "partitions_ms": partitions_ms,
+        "samples_ms": samples,
+        "month_calls": summary.calls,
+        "target_ms": BUDGET_HOME_MS,
+    }
+
+
+def measure_reports(calls: int, runs: int = 3, periods: tuple[str, ...] = ("default", YEAR)) -> dict:
+    """Every catalogue report, per period: engine and direct SQL medians (warm)."""
+    import warehouse
+    from warehouse import appdb
+    from warehouse.access import Principal, load_principal
+    from warehouse.reports import list_reports, run_report
+    from warehouse.reports.engine import build_query
+
+    settings = settings_of(calls)
+    warehouse.reset()
+    con = warehouse.connect(settings)
+    admin = Principal("admin", role="administrator", time_zone=settings.company.time_zone)
+    person = load_principal(appdb.open_db(settings), HOME_PERSON)
+    rows = []
+    for report in list_reports():
+        for period in periods:
+            filters = report.defaults if period == "default" else report.defaults.merged(period=period)
+            who = person if report.own_extensions else admin
+            query = build_query(settings, who, report, filters, END)
+
+            def engine(report=report, filters=filters, who=who) -> None:
+                run_report(settings, who, report.name, filters, now=END, con=con)
+
+            def direct(query=query) -> None:
+                con.execute(query.sql, query.params).fetchall()
+
+            started = time.perf_counter()
+            engine()  # warm-up: file footers, the directory, the OS cache
+            cold_ms = (time.perf_counter() - started) * 1000
+            engine_ms, engine_samples = _timed(engine, runs)
+            direct_ms, direct_samples = _timed(direct, runs)
+            rows.append(
+                {
+                    "report": report.name,
+                    "title": report.title,
+                    "period": filters.period,
+                    "which": period,
+                    "first_ms": cold_ms,
+                    "engine_ms": engine_ms,
+                    "direct_ms": direct_ms,
+                    "engine_samples": engine_samples,
+                    "direct_samples": direct_samples,
+                }
+            )
+            print(
+                f"  {calls:,} calls: {report.name} ({filters.period}): engine {engine_ms:.0f} ms, "
+                f"direct {direct_ms:.0f} ms",
+                file=sys.stderr,
+                flush=True,
+            )
+    report = next(r for r in list_reports() if r.name == "cost_by_department")
+    filters = report.defaults.merged(period="last_month")
+    query = build_query(settings, admin, report, filters, END)
+
+    def department_engine() -> None:
+        run_report(settings, admin, "cost_by_department", filters, now=END, con=con)
+
+    department_engine()
+    e_ms, e_samples = _timed(department_engine, 7)
+    d_ms, d_samples = _timed(lambda: con.execute(query.sql, query.params).fetchall(), 7)
+    department = {
+        "engine_ms": e_ms,
+        "direct_ms": d_ms,
+        "engine_samples": e_samples,
+        "direct_samples": d_samples,
+        "target_ms": BUDGET_DEPARTMENT_MONTH_MS,
+        "period": f"{query.period.first} to {query.period.last}",
+    }
+    return {"calls": calls, "runs": runs, "reports": rows, "department_month": department}
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the synthetic lake and print the timings."""
+    """Build (or reuse) the lake, then print the timings."""
     parser = argparse.ArgumentParser(prog="python -m bench.reports", description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=1_000_000, help="calls in the lake (budget: 10,000,000)")
-    parser.add_argument("--days", type=int, default=365)
-    parser.add_argument("--extensions", type=int, default=5000)
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--keep", type=Path, help="build the lake here and keep it (default: a temporary folder)")
+    parser.add_argument("--calls", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
-
-    import warehouse
-
-    end = datetime(2026, 6, 20, 17, 0, tzinfo=UTC)
-    now = end + timedelta(minutes=5)
-    with tempfile.TemporaryDirectory(prefix="ringledger-bench-") as scratch:
-        home = args.keep or Path(scratch)
-        home.mkdir(parents=True, exist_ok=True)
-        settings = Settings(home=home)
-        started = time.perf_counter()
-        if not (settings.lake_dir / "calls" / "_manifest.json").exists():
-            build_lake(settings.lake_dir, args.calls, args.days, args.extensions, end)
-        print(f"lake of {args.calls:,} calls over {args.days} days ready in {time.perf_counter() - started:.1f} s")
-        con = warehouse.connect(settings)
-        zone = "Europe/Rome"
-        person = Principal("u7", role="user", time_zone=zone, assignments=(Assignment("2007"),))
-        admin = Principal("admin", role="administrator", time_zone=zone)
-
-        def home_engine() -> None:
-            last_calls(settings, person, 200, now=now, con=con)
-            month_summary(settings, person, zone, now=now, con=con)
-
-        days = days_with_calls(settings, con, person)
-        scan, _whole = summary_plan(settings, con, person, zone, now)
-        month_start = month_bounds(zone, now)[0].date()
-        home_statements = [recent_query(person, 200), summary_query(person, zone, now, scan)]
-        home_naive = [
-            last_calls_query(person, 200, pick_days(days, 200)),
-            summary_query(person, zone, now, [d for d, _n in days if d >= month_start]),
-        ]
-
-        def home_direct() -> None:
-            # the same statements executed as they are (the index lookups of the engine left out)
-            for statement in home_statements:
-                con.execute(*statement).fetchall()
-
-        def home_partitions() -> None:
-            # what Home would cost reading the day partitions that hold the person's calls
-            for statement in home_naive:
-                con.execute(*statement).fetchall()
-
-        rows = []
-        engine_ms = timed(home_engine, args.repeat)
-        direct_ms = timed(home_direct, args.repeat)
-        rows.append(("Home: last 200 calls + month summary", engine_ms, direct_ms, BUDGET_HOME_MS))
-        rows.append(("Home read from day partitions (no index)", timed(home_partitions, args.repeat), direct_ms, None))
-        for report in list_reports():
-            filters = report.defaults
-            if report.name == "cost_by_department":
-                filters = filters.merged(period="last_month")
-            who = person if report.own_extensions else admin
-            query = build_query(settings, who, report, filters, now)
-
-            def engine_run(report=report, filters=filters, who=who) -> None:
-                run_report(settings, who, report.name, filters, now=now, con=con)
-
-            def direct_run(query=query) -> None:
-                con.execute(query.sql, query.params).fetchall()
-
-            budget = BUDGET_DEPARTMENT_MONTH_MS if report.name == "cost_by_department" else None
-            rows.append(
-                (
-                    f"{report.name} ({filters.period})",
-                    timed(engine_run, args.repeat),
-                    timed(direct_run, args.repeat),
-                    budget,
-                )
-            )
-        width = max(len(r[0]) for r in rows)
-        print(f"{'what':{width}}  engine ms  direct ms  ratio  budget")
-        failed = False
-        for name, e, d, budget in rows:
-            verdict = ""
-            if budget is not None:
-                ok = e <= budget
-                failed |= not ok and args.calls >= 10_000_000
-                verdict = f"{'ok' if ok else 'OVER'} (<= {budget:.0f} ms)"
-            print(f"{name:{width}}  {e:9.1f}  {d:9.1f}  {e / d if d else 0:5.2f}  {verdict}")
-        print(f"({Filters().period!r} is the default period; times are medians of {args.repeat} warm runs)")
-    return 1 if failed else 0
+    build_lake(lake_home(args.calls), args.calls)
+    home = measure_home(args.calls)
+    print(f"Home: first {home['first_ms']:.0f} ms (index build), warm {home['warm_ms']:.1f} ms")
+    result = measure_reports(args.calls, args.runs)
+    for row in result["reports"]:
+        line = f"{row['report']:34} {row['period']:15} engine {row['engine_ms']:8.1f} ms"
+        print(f"{line}  direct {row['direct_ms']:8.1f} ms")
+    dep = result["department_month"]
+    print(f"cost_by_department, one month: engine {dep['engine_ms']:.1f} ms, direct {dep['direct_ms']:.1f} ms")
+    return 0
 
 
 if __name__ == "__main__":

@@ -188,7 +188,7 @@ def scope_filter(principal: Principal | None) -> ScopeFilter:
 
 MY_CALLS = "my_calls"
 # Views with call data and no owner: a query made for a person never names them.
-_UNSCOPED_VIEWS = ("calls", "cdr", "cmr", "rejects", "daily_rollups")
+_UNSCOPED_VIEWS = ("calls", "calls_facts", "cdr", "cmr", "rejects", "daily_rollups")
 _UNSCOPED = re.compile(
     r"""\b(?:from|join)\s+(?:(?:"?\w+"?)\s*\.\s*)*"?(?:""" + "|".join(_UNSCOPED_VIEWS) + r""")"?(?![\w"])""",
     re.IGNORECASE,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -14,8 +16,10 @@ from warehouse.config import Settings
 from warehouse.cucm_format import CAUSES, REDIRECT_REASONS
 from warehouse.lake import LakeWriter
 from warehouse.rating import price_calls_day
-from warehouse.schemas import empty_raw
+from warehouse.schemas import empty_raw, raw_schema
 
+# How a day's calls file is written (row groups small enough for readers to skip other people's rows).
+CALLS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
 ENDPOINT_PREFIXES = ("sep", "csf", "bot", "tct", "tab", "ata", "cipc", "udp")
 
 
@@ -29,16 +33,40 @@ def _day_bounds(day: date) -> tuple[int, int]:
     return int(start.timestamp()), int((start + timedelta(days=1)).timestamp())
 
 
+@functools.cache
+def _needed_columns(kind: str) -> tuple[str, ...]:
+    """The raw columns calls.sql reads (a day's legs are loaded with these only, not all 133)."""
+    text = sql_text("calls.sql").lower()
+    names = [f.name for f in raw_schema(kind) if f.name != "day"]
+    return tuple(n for n in names if re.search(r"\b" + re.escape(n.lower()) + r"\b", text))
+
+
 def _scan(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], kind: str) -> None:
+    schema = raw_schema(kind)
+    columns = _needed_columns(kind)
     if files:
+        paths = [str(f) for f in files]
+        present = {
+            r[0].lower()
+            for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?, union_by_name = true)", [paths]).fetchall()
+        }
+        # a column no file has (an older layout) reads as NULL of its lake type
+        select = ", ".join(
+            f'"{c}"' if c.lower() in present else f'CAST(NULL AS {_duck_type(schema.field(c).type)}) AS "{c}"'
+            for c in columns
+        )
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM read_parquet(?, union_by_name = true)",
-            [[str(f) for f in files]],
+            f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select} FROM read_parquet(?, union_by_name = true)",
+            [paths],
         )
     else:
-        con.register(f"{name}_empty", empty_raw(kind))
+        con.register(f"{name}_empty", empty_raw(kind).select(list(columns)))
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {name}_empty")
         con.unregister(f"{name}_empty")
+
+
+def _duck_type(arrow_type: pa.DataType) -> str:
+    return {pa.int64(): "BIGINT", pa.date32(): "DATE"}.get(arrow_type, "VARCHAR")
 
 
 def _inventory(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -127,30 +155,35 @@ def build_day(writer: LakeWriter, settings: Settings, day: date, con: duckdb.Duc
     pricing = price_calls_day(con, writer, settings, day)
     rows = con.execute("SELECT count(*) FROM calls_day").fetchall()[0][0]
     if rows:
-        con.execute(f"COPY calls_day TO '{target}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)")
+        con.execute(f"COPY calls_day TO '{target}' ({CALLS_PARQUET})")
         writer.publish("calls", replace={str(day): [target]})
     else:
         writer.publish("calls", replace={str(day): []})
     rollup = stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"
-    con.execute(
-        f"""
-        COPY (
-            SELECT CAST(started_at AS DATE) AS utc_day, extension, site, gateway, direction,
-                   destination_type, nation, currency,
-                   count(*) FILTER (WHERE counted) AS calls,
-                   count(*) FILTER (WHERE counted AND answered) AS answered,
-                   count(*) FILTER (WHERE counted AND missed) AS missed,
-                   sum(duration_s) FILTER (WHERE counted) AS duration_s,
-                   sum(cost) AS cost
-            FROM calls_day
-            GROUP BY ALL
-        ) TO '{rollup}' (FORMAT parquet, COMPRESSION zstd)
-        """
-    )
+    write_rollup(con, "calls_day", rollup)
     writer.publish("daily_rollups", replace={str(day): [rollup] if rows else []})
     writer.publish("rating_days", replace={str(day): [pricing.record] if rows and pricing.record else []})
     con.execute("DROP TABLE IF EXISTS calls_day")
     return rows
+
+
+# The daily rollup of a table shaped like `calls` (cost, calls and minutes per day, extension, gateway, destination).
+ROLLUP_SQL = """
+SELECT CAST(started_at AS DATE) AS utc_day, extension, site, gateway, direction,
+       destination_type, nation, currency,
+       count(*) FILTER (WHERE counted) AS calls,
+       count(*) FILTER (WHERE counted AND answered) AS answered,
+       count(*) FILTER (WHERE counted AND missed) AS missed,
+       sum(duration_s) FILTER (WHERE counted) AS duration_s,
+       sum(cost) AS cost
+FROM {table}
+GROUP BY ALL
+"""
+
+
+def write_rollup(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
+    """Write the daily rollup of a calls table (a name from our own code, never user input) to a Parquet file."""
+    con.execute(f"COPY ({ROLLUP_SQL.format(table=table)}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
 
 
 def build_days(writer: LakeWriter, settings: Settings, days: list[date], progress=None) -> int:

@@ -307,6 +307,8 @@ class ParsedBatch:
     staged: dict[str, dict[str, list[Path]]]
     rejects: pa.Table
     files: dict[str, FileResult]
+    # UTC days holding CMRs whose call has no CDR in the batch: that call may have started the day before
+    cmr_orphan_days: set[str] = field(default_factory=set)
 
     def rows(self, kind: str) -> int:
         """How many good rows of a kind ('cdr' or 'cmr') the batch holds."""
@@ -529,7 +531,35 @@ class Parser:
         for row in reject_rows:
             results[row["source_file"]].days.add(str(row["day"]))
         rejects = pa.Table.from_pylist(reject_rows, schema=REJECT_SCHEMA)
-        return ParsedBatch(staged, rejects, results)
+        return ParsedBatch(staged, rejects, results, self._cmr_orphan_days(staged))
+
+    @staticmethod
+    def _cmr_orphan_days(staged: dict[str, dict[str, list[Path]]]) -> set[str]:
+        """Days of CMRs whose call has no CDR in the batch (CUCM writes both when a call ends, so usually none)."""
+        cmr = [str(p) for paths in staged.get("raw_cmr", {}).values() for p in paths]
+        if not cmr:
+            return set()
+        cdr = [str(p) for paths in staged.get("raw_cdr", {}).values() for p in paths]
+        con = _connection()
+        try:
+            if not cdr:
+                return {
+                    r[0]
+                    for r in con.execute("SELECT DISTINCT CAST(day AS VARCHAR) FROM read_parquet(?)", [cmr]).fetchall()
+                }
+            return {
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT CAST(m.day AS VARCHAR) FROM read_parquet($cmr) AS m "
+                    "ANTI JOIN (SELECT DISTINCT globalCallID_callManagerId AS cm, globalCallID_callId AS id "
+                    "FROM read_parquet($cdr)) AS c "
+                    "ON c.cm IS NOT DISTINCT FROM m.globalCallID_callManagerId "
+                    "AND c.id IS NOT DISTINCT FROM m.globalCallID_callId",
+                    {"cmr": cmr, "cdr": cdr},
+                ).fetchall()
+            }
+        finally:
+            con.close()
 
     def _fast(self, kind: str, names: tuple[str, ...], group: list[SourceFile]) -> list[SourceFile]:
         """Stream a chunk of clean files; return those that must be read line by line."""

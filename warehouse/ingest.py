@@ -361,6 +361,7 @@ class Ingestor:
                 },
                 "staged": staged,
                 "replace": {"rejects": replaced} if replaced else {},
+                "cmr_orphan_days": sorted(parsed.cmr_orphan_days),
             }
             # atomic: a half-written stats file (a full disk) must not pass for a finished batch
             write_atomic(stage / "stats.json", json.dumps(stats).encode())
@@ -437,8 +438,12 @@ class Ingestor:
                 if dataset == "raw_cdr":
                     touched.add(d)
                 elif dataset == "raw_cmr":
-                    # a CMR is stamped when the phone hangs up: it belongs to calls of that day or the day before
-                    touched.update({d, d - timedelta(days=1)})
+                    # a CMR is stamped when the phone hangs up: it belongs to a call of that day or the day
+                    # before. Its CDR, written at the same hang-up, usually comes in the same batch and marks
+                    # the call's day itself; only CMRs without one make the day before a candidate too.
+                    touched.add(d)
+                    if day in stats.get("cmr_orphan_days", [day]):
+                        touched.add(d - timedelta(days=1))
         now = utcnow()
         with _doing(f"closing batch {batch_id} in the ingest ledger (app database)"), self.engine.begin() as conn:
             total_rows = total_rejects = 0

@@ -42,6 +42,8 @@ from warehouse.reports.inputs import devices_sql, numbering_sql
 DEFAULT_LIST_ROWS = 5_000
 DEFAULT_GROUP_ROWS = 10_000
 NOT_SET = N_("(not set)")
+# Columns of `calls` that come from the directory (joined when calls are read).
+_DIRECTORY_COLUMNS = re.compile(r"\b(?:user_id|user_name|department|cost_centre)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -268,10 +270,9 @@ def build_query(
         lookback=timedelta(days=report.lookback_days),
     )
     condition = " and ".join(where)
-    calls = "(select * from calls as c where " + condition + ") as c"
     text = _expand(_strip_comments(sql_text(report)))
     # {{where}}: the same scope and options as a condition on any relation aliased `c` with the calls' columns
-    tokens = {"calls": calls, "where": "(" + condition + ")"}
+    tokens = {"where": "(" + condition + ")"}
     if "{{context}}" in text:
         if report.context_days is None:
             raise ValueError(f"report {report.name!r} reads {{{{context}}}} but sets no context_days")
@@ -319,6 +320,9 @@ def build_query(
         limit = filters.max_rows or DEFAULT_GROUP_ROWS
     for token, value in tokens.items():
         text = text.replace("{{" + token + "}}", value)
+    # the calls with their owners from the directory, or without when nothing here names the directory
+    source = "calls" if _DIRECTORY_COLUMNS.search(text + " " + condition) else "calls_facts"
+    text = text.replace("{{calls}}", f"(select * from {source} as c where {condition}) as c")
     # DuckDB refuses parameters a query does not use
     used = {k: v for k, v in params.values.items() if re.search(r"\$" + k + r"\b", text)}
     params.values.clear()

@@ -4,11 +4,18 @@
 -- cause_codes, redirect_codes. Parameters: $charge_forwarder (bool), $ranges_configured (bool).
 -- The counting model this implements is written out in README.md ("How calls are counted").
 
-with legs as (
-    select *
+with firsts as (
+    -- the same CDR row can reach us twice (a file re-sent under a new name): keep the first one
+    select pkid, min(struct_pack(f := source_file, l := source_line, r := rowid)).r as keep
     from cdr_in
-    -- the same CDR row can reach us twice (a file re-sent under a new name): keep one
-    qualify row_number() over (partition by pkid order by source_file, source_line) = 1
+    group by pkid
+    having count(*) > 1
+),
+
+legs as (
+    select c.*
+    from cdr_in as c
+    anti join firsts as f on f.pkid is not distinct from c.pkid and c.rowid <> f.keep
 ),
 
 sided as (
@@ -85,6 +92,13 @@ flagged as (
     from with_devices
 ),
 
+answered_calls as (
+    -- calls in which any leg was answered (a group and a join: cheaper than a window here)
+    select distinct cluster, globalCallID_callManagerId, globalCallID_callId
+    from flagged
+    where leg_answered
+),
+
 numbers as (
     select
         f.*,
@@ -95,10 +109,12 @@ numbers as (
             )
             or (not $ranges_configured and regexp_matches(f.forwarder_number, '^[0-9]{2,7}$'))
         ) as forwarder_internal,
-        bool_or(f.leg_answered) over (
-            partition by f.cluster, f.globalCallID_callManagerId, f.globalCallID_callId
-        ) as call_answered
+        a.cluster is not null as call_answered
     from flagged as f
+    left join answered_calls as a
+        on a.cluster = f.cluster
+        and a.globalCallID_callManagerId = f.globalCallID_callManagerId
+        and a.globalCallID_callId = f.globalCallID_callId
 ),
 
 -- one row per internal party of each leg ------------------------------------------------------
@@ -169,23 +185,21 @@ parties as (
 ),
 
 quality as (
+    -- the last CMR of each party's leg (its values are read once per leg, not once per record)
     select
         globalCallID_callManagerId,
         globalCallID_callId,
         callIdentifier,
         arg_max(
             struct_pack(
-                mos := try_cast(regexp_extract(varVQMetrics, 'MLQKav=([0-9.]+)', 1) as double),
+                vq := varVQMetrics,
                 jitter_ms := jitter,
                 latency_ms := latency,
-                packet_loss_pct := case
-                    when coalesce(numberPacketsReceived, 0) + coalesce(numberPacketsLost, 0) > 0
-                        then round(100.0 * greatest(numberPacketsLost, 0)
-                            / (numberPacketsReceived + greatest(numberPacketsLost, 0)), 3)
-                end
+                received := numberPacketsReceived,
+                lost := numberPacketsLost
             ),
             dateTimeStamp
-        ) as q
+        ) as m
     from cmr_in
     group by all
 ),
@@ -277,10 +291,13 @@ final as (
             when p.dest_external then p.cluster || ':' || p.globalCallID_callManagerId || ':' || p.destLegIdentifier
             when p.orig_external then p.cluster || ':' || p.globalCallID_callManagerId || ':' || p.origLegCallIdentifier
         end as trunk_leg_id,
-        q.q.mos as mos,
-        q.q.jitter_ms as jitter_ms,
-        q.q.latency_ms as latency_ms,
-        q.q.packet_loss_pct as packet_loss_pct,
+        try_cast(regexp_extract(q.m.vq, 'MLQKav=([0-9.]+)', 1) as double) as mos,
+        q.m.jitter_ms as jitter_ms,
+        q.m.latency_ms as latency_ms,
+        case
+            when coalesce(q.m.received, 0) + coalesce(q.m.lost, 0) > 0
+                then round(100.0 * greatest(q.m.lost, 0) / (q.m.received + greatest(q.m.lost, 0)), 3)
+        end as packet_loss_pct,
         p.origDeviceName as orig_device,
         p.destDeviceName as dest_device,
         p.source_file,
@@ -296,17 +313,19 @@ final as (
             case when p.orig_external then p.destLegIdentifier else p.origLegCallIdentifier end
         )
     where p.dateTimeOrigination >= $day_start and p.dateTimeOrigination < $day_end
+),
+
+-- how long the carrier kept each gateway leg up, from its first answer (or end) to its last end
+carrier as (
+    select
+        trunk_leg_id,
+        cast(max(epoch(ended_at)) - coalesce(min(epoch(answered_at)), max(epoch(ended_at))) as integer) as carrier_s
+    from final
+    where trunk_leg_id is not null
+    group by trunk_leg_id
 )
 
-select
-    *,
-    case
-        when trunk_leg_id is not null then
-            cast(
-                max(epoch(ended_at)) over (partition by trunk_leg_id)
-                - coalesce(min(epoch(answered_at)) over (partition by trunk_leg_id), max(epoch(ended_at)) over (partition by trunk_leg_id))
-                as integer
-            )
-    end as carrier_s
-from final
-order by extension, started_at
+select f.*, c.carrier_s
+from final as f
+left join carrier as c on c.trunk_leg_id = f.trunk_leg_id
+order by f.extension, f.started_at
