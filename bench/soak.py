@@ -2,7 +2,8 @@
 
 1. Faults: `ringledger ingest` of a 20,000-leg demo day killed with SIGKILL at random moments, N seeded
    runs, each compared with one clean run.
-2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each.
+2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each, and
+   atheris over the CDR/CMR parser for minutes.
 3. Load: the phone XML service, CURRI and the JSON API of a live phone service, with the load generator
    (every answer checked) and, where the Debian `wrk` is installed, with wrk.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -68,7 +70,20 @@ def soak_fuzz(examples: int) -> list[str]:
     return [
         f"- hypothesis, {examples:,} examples per test (6 tests: mangled CDR files, mangled CMR files, any bytes, "
         f"own-format rates, A-Z decks, CGRateS folders), {seconds:.0f} s: `{summary}`.",
-        "- atheris: not used (not added to the dev group; the hypothesis runs above are the fuzzing).",
+    ]
+
+
+def soak_atheris(work: Path, seconds: int) -> list[str]:
+    from tests.reliability.test_atheris import run_atheris, seed_corpus
+
+    corpus = seed_corpus(work / "corpus")
+    code, runs, output = run_atheris(corpus, seconds, work / "atheris.log")
+    stats = dict(re.findall(r"stat::(\w+):\s*(\d+)", output))
+    verdict = "no crash, every line accounted for" if code == 0 else f"**failed** (exit {code}): see the log"
+    return [
+        f"- atheris (coverage-guided) over the CDR/CMR parser for {seconds} s from real CDR and CMR seeds: "
+        f"{runs:,} inputs ({stats.get('average_exec_per_sec', '?')}/s), {stats.get('new_units_added', '?')} "
+        f"new coverage units kept, peak {stats.get('peak_rss_mb', '?')} MB; {verdict}.",
     ]
 
 
@@ -149,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=20, help="seeded SIGKILL runs (default 20)")
     parser.add_argument("--legs", type=int, default=20000, help="CDR legs of the demo day (default 20000)")
     parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples per fuzz test (default 2000)")
+    parser.add_argument("--atheris-seconds", type=int, default=180, help="seconds of atheris (default 180)")
     parser.add_argument("--load-seconds", type=int, default=60, help="seconds of load per endpoint and client")
     parser.add_argument("--connections", type=int, default=400, help="concurrent connections (default 400)")
     args = parser.parse_args(argv)
@@ -159,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         sections["Ingest killed with SIGKILL, then resumed"] = soak_kills(work / "kills", args.kills, args.legs)
         print("soak: fuzz", file=sys.stderr)
         sections["Fuzzing"] = soak_fuzz(args.fuzz)
+        (work / "atheris").mkdir()
+        sections["Fuzzing"] += soak_atheris(work / "atheris", args.atheris_seconds)
         print("soak: load", file=sys.stderr)
         (work / "load").mkdir()
         sections["Load on loopback"] = soak_load(work / "load", args.load_seconds, args.connections)
