@@ -5,7 +5,8 @@
 2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each, and
    atheris over the CDR/CMR parser for minutes.
 3. Load: the phone XML service, CURRI and the JSON API of a live phone service, with the load generator
-   (every answer checked) and, where the Debian `wrk` is installed, with wrk.
+   (every answer checked) and, where the Debian `wrk` is installed, with wrk; the portal with twenty
+   browser sessions running reports at once.
 
 `python -m bench.soak [--kills N] [--fuzz N] [--load-seconds S]`; the defaults take about 20-25 minutes
 on the 2-core build machine.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import re
 import subprocess
@@ -141,6 +143,37 @@ def soak_load(work: Path, seconds: int, connections: int) -> list[str]:
     return lines
 
 
+def soak_portal(work: Path) -> list[str]:
+    """The twenty-session browser test, with its timings."""
+    figures = work / "portal.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/dashboards/test_portal_sessions.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "RINGLEDGER_PORTAL_FIGURES": str(figures)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not figures.exists():
+        tail = (done.stdout + done.stderr)[-400:].replace("\n", " ")
+        return [f"- **failed** (exit {done.returncode}): `{tail}`"]
+    f = json.loads(figures.read_text())
+    return [
+        f"- {f['sessions']} Chromium sessions at once (one browser, a context each), every one logging in as its own "
+        "person and running Group cost by department over all time: all answered, each with only its own "
+        f"department; {f['wall_s']:.0f} s for all of them, log-in median {f['login_p50_s']:.1f} s, report (click to "
+        f"chart) median {f['report_p50_s']:.1f} s, slowest {f['report_max_s']:.1f} s. The browser's twenty pages and "
+        "the portal share the same two cores.",
+    ]
+
+
 def write_figures(sections: dict[str, list[str]]) -> None:
     load = os.getloadavg()
     body = [
@@ -180,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         print("soak: load", file=sys.stderr)
         (work / "load").mkdir()
         sections["Load on loopback"] = soak_load(work / "load", args.load_seconds, args.connections)
+        print("soak: portal sessions", file=sys.stderr)
+        sections["Portal: twenty sessions running reports"] = soak_portal(work)
     write_figures(sections)
     print(f"figures written to {DOC}", file=sys.stderr)
     return 0
