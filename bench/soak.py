@@ -8,8 +8,8 @@
    (every answer checked) and, where the Debian `wrk` is installed, with wrk; the portal with twenty
    browser sessions running reports at once.
 
-`python -m bench.soak [--kills N] [--fuzz N] [--atheris-seconds S] [--load-seconds S]`; the defaults take about 30 minutes
-on the 2-core build machine.
+`python -m bench.soak [--kills N] [--fuzz N] [--atheris-seconds S] [--load-seconds S]`; the defaults
+take about 30 minutes on the 2-core build machine.
 """
 
 from __future__ import annotations
