@@ -24,10 +24,8 @@ SAVED = '**Mine** <img src=x onerror="window.__xss=4"> ![b](' + BEACON + ")"
 
 @pytest.fixture(scope="module")
 def hostile_home(tmp_path_factory):
-    import os
-
-    from tests.ravello import build_home
-    from warehouse import appdb, views
+    from tests.ravello import build_home, home_environment
+    from warehouse import appdb
     from warehouse.config import load_settings
     from warehouse.directory import apply, read_csv
     from warehouse.lake import Lake
@@ -35,10 +33,7 @@ def hostile_home(tmp_path_factory):
     from warehouse.reports.store import save_report
 
     home = tmp_path_factory.mktemp("hostile") / "home"
-    saved = {k: os.environ.get(k) for k in ("RINGLEDGER_HOME", "RINGLEDGER_CONFIG")}
-    os.environ["RINGLEDGER_HOME"] = str(home)
-    os.environ.pop("RINGLEDGER_CONFIG", None)
-    try:
+    with home_environment(home):
         build_home(home)
         settings = load_settings()
         engine = appdb.open_db(settings)
@@ -50,14 +45,6 @@ def hostile_home(tmp_path_factory):
         )
         apply(engine, read_csv(people), source="csv", lake=Lake(settings.lake_dir))
         save_report(engine, "giulia.rossi", SAVED, "cost_by_department", get("cost_by_department").defaults)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        views.reset()
-        appdb.dispose_all()
     return home
 
 
