@@ -63,9 +63,9 @@ bench: $(STAMP_DEV)
 bench-large: $(STAMP_DEV)
 	$(PY) -m bench.run --large
 
-# Long fault, fuzz and load runs (about 20-25 minutes); writes the figures into docs/RELIABILITY.md.
+# Long fault, fuzz and load runs (about 30 minutes, at most 40); writes the figures into docs/RELIABILITY.md.
 soak: $(STAMP_DEV) system-packages
-	timeout 1800 $(PY) -m bench.soak
+	timeout 2400 $(PY) -m bench.soak
 
 # Re-resolve the lock files after a change of dependencies in pyproject.toml.
 lock:

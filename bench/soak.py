@@ -2,19 +2,23 @@
 
 1. Faults: `ringledger ingest` of a 20,000-leg demo day killed with SIGKILL at random moments, N seeded
    runs, each compared with one clean run.
-2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each.
+2. Fuzzing: the hypothesis tests of tests/reliability/test_fuzz.py with thousands of examples each, and
+   atheris over the CDR/CMR parser for minutes.
 3. Load: the phone XML service, CURRI and the JSON API of a live phone service, with the load generator
-   (every answer checked) and, where the Debian `wrk` is installed, with wrk.
+   (every answer checked) and, where the Debian `wrk` is installed, with wrk; the portal with twenty
+   browser sessions running reports at once.
 
-`python -m bench.soak [--kills N] [--fuzz N] [--load-seconds S]`; the defaults take about 20-25 minutes
-on the 2-core build machine.
+`python -m bench.soak [--kills N] [--fuzz N] [--atheris-seconds S] [--load-seconds S]`; the defaults
+take about 30 minutes on the 2-core build machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -68,7 +72,20 @@ def soak_fuzz(examples: int) -> list[str]:
     return [
         f"- hypothesis, {examples:,} examples per test (6 tests: mangled CDR files, mangled CMR files, any bytes, "
         f"own-format rates, A-Z decks, CGRateS folders), {seconds:.0f} s: `{summary}`.",
-        "- atheris: not used (not added to the dev group; the hypothesis runs above are the fuzzing).",
+    ]
+
+
+def soak_atheris(work: Path, seconds: int) -> list[str]:
+    from tests.reliability.test_atheris import run_atheris, seed_corpus
+
+    corpus = seed_corpus(work / "corpus")
+    code, runs, output = run_atheris(corpus, seconds, work / "atheris.log")
+    stats = dict(re.findall(r"stat::(\w+):\s*(\d+)", output))
+    verdict = "no crash, every line accounted for" if code == 0 else f"**failed** (exit {code}): see the log"
+    return [
+        f"- atheris (coverage-guided) over the CDR/CMR parser for {seconds} s from real CDR and CMR seeds: "
+        f"{runs:,} inputs ({stats.get('average_exec_per_sec', '?')}/s), {stats.get('new_units_added', '?')} "
+        f"new coverage units kept, peak {stats.get('peak_rss_mb', '?')} MB; {verdict}.",
     ]
 
 
@@ -126,6 +143,37 @@ def soak_load(work: Path, seconds: int, connections: int) -> list[str]:
     return lines
 
 
+def soak_portal(work: Path) -> list[str]:
+    """The twenty-session browser test, with its timings."""
+    figures = work / "portal.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/dashboards/test_portal_sessions.py",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "RINGLEDGER_PORTAL_FIGURES": str(figures)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0 or not figures.exists():
+        tail = (done.stdout + done.stderr)[-400:].replace("\n", " ")
+        return [f"- **failed** (exit {done.returncode}): `{tail}`"]
+    f = json.loads(figures.read_text())
+    return [
+        f"- {f['sessions']} Chromium sessions at once (one browser, a context each), every one logging in as its own "
+        "person and running Group cost by department over all time: all answered, each with only its own "
+        f"department; {f['wall_s']:.0f} s for all of them, log-in median {f['login_p50_s']:.1f} s, report (click to "
+        f"chart) median {f['report_p50_s']:.1f} s, slowest {f['report_max_s']:.1f} s. The browser's twenty pages and "
+        "the portal share the same two cores.",
+    ]
+
+
 def write_figures(sections: dict[str, list[str]]) -> None:
     load = os.getloadavg()
     body = [
@@ -149,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kills", type=int, default=20, help="seeded SIGKILL runs (default 20)")
     parser.add_argument("--legs", type=int, default=20000, help="CDR legs of the demo day (default 20000)")
     parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples per fuzz test (default 2000)")
+    parser.add_argument("--atheris-seconds", type=int, default=180, help="seconds of atheris (default 180)")
     parser.add_argument("--load-seconds", type=int, default=60, help="seconds of load per endpoint and client")
     parser.add_argument("--connections", type=int, default=400, help="concurrent connections (default 400)")
     args = parser.parse_args(argv)
@@ -159,9 +208,13 @@ def main(argv: list[str] | None = None) -> int:
         sections["Ingest killed with SIGKILL, then resumed"] = soak_kills(work / "kills", args.kills, args.legs)
         print("soak: fuzz", file=sys.stderr)
         sections["Fuzzing"] = soak_fuzz(args.fuzz)
+        (work / "atheris").mkdir()
+        sections["Fuzzing"] += soak_atheris(work / "atheris", args.atheris_seconds)
         print("soak: load", file=sys.stderr)
         (work / "load").mkdir()
         sections["Load on loopback"] = soak_load(work / "load", args.load_seconds, args.connections)
+        print("soak: portal sessions", file=sys.stderr)
+        sections["Portal: twenty sessions running reports"] = soak_portal(work)
     write_figures(sections)
     print(f"figures written to {DOC}", file=sys.stderr)
     return 0

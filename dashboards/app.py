@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards import registry
+from dashboards.components import plain
 from dashboards.session import current_principal, language_of, language_picker, log_out
 from warehouse.i18n import translator
 
@@ -35,7 +36,7 @@ else:
     # every page in view: an administrator has more pages than a collapsed menu shows
     navigation = st.navigation(sections, expanded=True)
     with st.sidebar:
-        st.caption(_("Logged in as {name}").format(name=principal.display_name or principal.user_id))
+        st.caption(_("Logged in as {name}").format(name=plain(principal.display_name or principal.user_id)))
         language_picker(tr, principal)
         if st.button(_("Log out"), key="logout", icon=":material/logout:"):
             log_out()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 
 import polars as pl
 import streamlit as st
@@ -14,6 +15,18 @@ from warehouse.reports.home import CALL_TYPES, INTERNAL_GATEWAY, HomeCall
 
 REPORTS_PAGE = "app_pages/reports.py"
 REQUEST_KEY = "report_request"
+
+
+# Characters Streamlit's Markdown gives a meaning to (emphasis, links, images, HTML, LaTeX, colour
+# directives, lists and headings); a backslash makes each one itself.
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def plain(value: object) -> str:
+    """Text that came from people or the directory (names, report names, descriptions), made literal
+    for anything Streamlit renders as Markdown: labels, captions, messages. A name such as
+    `![x](http://elsewhere/pixel)` then reads as written instead of fetching an image."""
+    return _MARKDOWN.sub(r"\\\1", str(value))
 
 
 def _icon(color: str, arrow: str, cross: bool = False) -> str:

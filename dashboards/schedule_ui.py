@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.charts import cell_text
+from dashboards.components import plain
 from dashboards.session import settings
 from warehouse import mail, schedules
 from warehouse.access import Principal
@@ -181,7 +182,7 @@ def actions(tr: Translator, engine, principal: Principal, items: list[Schedule],
             st.rerun()
     if b4.button(_("Delete"), key=f"{prefix}delete", icon=":material/delete:"):
         schedules.delete_schedule(engine, principal, item.id)
-        st.session_state[f"{prefix}notice"] = _("Deleted “{name}”.").format(name=item.description)
+        st.session_state[f"{prefix}notice"] = _("Deleted “{name}”.").format(name=plain(item.description))
         st.rerun()
     past = schedules.runs(engine, item.id, limit=10)
     if past:

@@ -8,7 +8,6 @@ times follow their site's. The session fixture builds it once; each test gets it
 
 from __future__ import annotations
 
-import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.cdrs import Leg, cdr_file
+from tests.ravello import home_environment
 
 LEGS, DAYS = 1500, 40
 UNLISTED_GATEWAY = "GW-OLD-07"
@@ -69,23 +69,9 @@ def build_admin_home(home: Path, now: datetime | None = None) -> dict:
 @pytest.fixture(scope="session")
 def admin_template(tmp_path_factory) -> tuple[Path, dict]:
     """The administration data home, built once per test session (never changed by a test)."""
-    from warehouse import appdb, views
-
     home = tmp_path_factory.mktemp("admin-template") / "home"
-    saved = {k: os.environ.get(k) for k in ("RINGLEDGER_HOME", "RINGLEDGER_CONFIG", "RINGLEDGER_DATABASE_URL")}
-    os.environ["RINGLEDGER_HOME"] = str(home)
-    os.environ.pop("RINGLEDGER_CONFIG", None)
-    os.environ.pop("RINGLEDGER_DATABASE_URL", None)
-    try:
+    with home_environment(home):
         facts = build_admin_home(home)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        views.reset()
-        appdb.dispose_all()
     return home, facts
 
 

@@ -11,6 +11,8 @@ import csv
 import io
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -211,21 +213,21 @@ if __name__ == "__main__":
 import pytest  # noqa: E402
 
 
-@pytest.fixture(scope="session")
-def ravello_home(tmp_path_factory) -> tuple[Path, datetime]:
-    """A Ravello data home built once per test session, and the moment its calls are relative to."""
+@contextmanager
+def home_environment(home: Path) -> Iterator[None]:
+    """RINGLEDGER_HOME set to this home, and no other configuration, while a test builds it; the
+    environment put back and the cached databases closed afterwards."""
     import os
 
     from warehouse import appdb, views
 
-    home = tmp_path_factory.mktemp("ravello") / "home"
-    now = datetime.now(UTC).replace(microsecond=0)
-    saved = {k: os.environ.get(k) for k in ("RINGLEDGER_HOME", "RINGLEDGER_CONFIG", "RINGLEDGER_DATABASE_URL")}
+    names = ("RINGLEDGER_HOME", "RINGLEDGER_CONFIG", "RINGLEDGER_DATABASE_URL")
+    saved = {k: os.environ.get(k) for k in names}
     os.environ["RINGLEDGER_HOME"] = str(home)
     os.environ.pop("RINGLEDGER_CONFIG", None)
     os.environ.pop("RINGLEDGER_DATABASE_URL", None)
     try:
-        build_home(home, now)
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
@@ -234,6 +236,15 @@ def ravello_home(tmp_path_factory) -> tuple[Path, datetime]:
                 os.environ[key] = value
         views.reset()
         appdb.dispose_all()
+
+
+@pytest.fixture(scope="session")
+def ravello_home(tmp_path_factory) -> tuple[Path, datetime]:
+    """A Ravello data home built once per test session, and the moment its calls are relative to."""
+    home = tmp_path_factory.mktemp("ravello") / "home"
+    now = datetime.now(UTC).replace(microsecond=0)
+    with home_environment(home):
+        build_home(home, now)
     return home, now
 
 

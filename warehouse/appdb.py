@@ -180,17 +180,23 @@ def alembic_config(url: str) -> Config:
 
 
 _upgraded: set[str] = set()
+# Alembic keeps the running migration's context in module globals: one upgrade at a time per process
+# (the portal's sessions are threads, and the first log-ins of a fresh portal arrive together).
+_upgrade_lock = threading.Lock()
 
 
 def upgrade(url: str) -> Engine:
     """Bring the database to the newest schema (once per process) and return its engine."""
     eng = engine(url)
-    if url not in _upgraded:
-        with eng.begin() as conn:
-            cfg = alembic_config(url)
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "heads")
-        _upgraded.add(url)
+    if url in _upgraded:
+        return eng
+    with _upgrade_lock:
+        if url not in _upgraded:
+            with eng.begin() as conn:
+                cfg = alembic_config(url)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "heads")
+            _upgraded.add(url)
     return eng
 
 

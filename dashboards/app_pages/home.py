@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import data
-from dashboards.components import calls_table, request_report
+from dashboards.components import calls_table, plain, request_report
 from dashboards.session import engine, require_principal, settings
 from warehouse.preferences import HOME_ROWS, get_preferences, set_preferences
 from warehouse.reports import Filters, get
@@ -18,7 +18,7 @@ scope = data.scope_key(principal)
 eng = engine()
 
 st.title(_("Home"))
-st.caption(_("Hello {name}. Times are shown in {zone}.").format(name=principal.display_name, zone=zone))
+st.caption(_("Hello {name}. Times are shown in {zone}.").format(name=plain(principal.display_name), zone=zone))
 
 if not principal.extensions:
     st.info(_("No extension is assigned to you, so there are no calls of your own to show here."))
@@ -86,7 +86,10 @@ with right:
         st.write(_("You have not saved any personal reports yet."))
     for saved in personal[:5]:
         if st.button(
-            saved.name, key=f"home_personal_{saved.id}", help=saved.description or None, icon=":material/bookmark:"
+            plain(saved.name),
+            key=f"home_personal_{saved.id}",
+            help=plain(saved.description) if saved.description else None,
+            icon=":material/bookmark:",
         ):
             request_report(saved.report, saved.filters, saved.id)
 
@@ -95,7 +98,7 @@ runs = history(eng, principal.user_id, limit=10)
 if not runs:
     st.write(_("No reports run yet."))
 for run in runs:
-    title = run.saved_name or _(get(run.report).title)
+    title = plain(run.saved_name) if run.saved_name else _(get(run.report).title)
     when = tr.datetime(run.ran_at, zone, "short")
     c1, c2 = st.columns([4, 1], vertical_alignment="center")
     c1.write(f"**{title}** · {when} · " + tr.ngettext("{n} row", "{n} rows", run.rows).format(n=tr.number(run.rows)))

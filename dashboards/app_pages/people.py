@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.admin import PAGE_SIZE, pager, require_admin, when
+from dashboards.components import plain
 from dashboards.locks import flash, show_flash
 from dashboards.session import engine, settings
 from warehouse import accounts, auth
@@ -175,7 +176,7 @@ def unlock() -> None:
 
 
 with st.container(border=True, key="ppl_person"):
-    st.markdown(f"**{person.display_name or pick}** · {pick}")
+    st.markdown(f"**{plain(person.display_name or pick)}** · {plain(pick)}")
     left, right = st.columns(2)
     with left:
         st.selectbox(

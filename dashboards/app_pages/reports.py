@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards import charts, data, schedule_ui
-from dashboards.components import REQUEST_KEY
+from dashboards.components import REQUEST_KEY, plain
 from dashboards.session import engine, require_principal, settings
 from warehouse.access import mask_digits, mask_number
 from warehouse.reports import CATEGORIES, FilterError, Filters, export, get, list_reports, run_report
@@ -108,9 +108,9 @@ def personal_tab() -> None:
         st.subheader(group)
         for saved in members:
             c1, c2, c3 = st.columns([5, 1, 1], vertical_alignment="center")
-            c1.markdown(f"**{saved.name}** · {title_of(saved.report)}")
+            c1.markdown(f"**{plain(saved.name)}** · {title_of(saved.report)}")
             if saved.description:
-                c1.caption(saved.description)
+                c1.caption(plain(saved.description))
             if c2.button(_("Run"), key=f"saved_run_{saved.id}", icon=":material/play_arrow:"):
                 open_report(saved.report, saved.filters, saved.id)
                 st.rerun()
@@ -126,7 +126,7 @@ def history_tab() -> None:
         return
     for run in runs:
         c1, c2 = st.columns([5, 1], vertical_alignment="center")
-        label = run.saved_name or title_of(run.report)
+        label = plain(run.saved_name) if run.saved_name else title_of(run.report)
         c1.write(
             f"**{label}** · {tr.datetime(run.ran_at, principal.time_zone)} · "
             + tr.ngettext("{n} row", "{n} rows", run.rows).format(n=tr.number(run.rows))
@@ -425,7 +425,7 @@ def report_view(name: str) -> None:
         record_run(
             eng, principal.user_id, name, filters, len(result.rows), result.elapsed_ms, state.get("rep_saved_id")
         )
-    st.caption(result.description)
+    st.caption(plain(result.description))
     if result.truncated:
         st.warning(
             _("Only the first {n} rows are shown. Set a higher maximum under Options to see more.").format(
@@ -488,7 +488,7 @@ def report_view(name: str) -> None:
                 st.error(str(exc))
             else:
                 state["rep_saved_id"] = saved.id
-                st.success(_("Saved as “{name}”.").format(name=saved.name))
+                st.success(_("Saved as “{name}”.").format(name=plain(saved.name)))
 
 
 selected = state.get("rep_name")

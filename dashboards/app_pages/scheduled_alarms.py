@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import alarm_forms, schedule_ui
+from dashboards.components import plain
 from dashboards.registry import MANAGERS
 from dashboards.session import engine, require_principal, settings
 from warehouse import schedules
@@ -113,7 +114,7 @@ def alarm_form(form: dict) -> None:
     state.pop(FORM, None)
     schedule_ui.reset(FIELDS)
     state["al_notice"] = _("Saved “{name}”; next run {when}.").format(
-        name=saved.description, when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
+        name=plain(saved.description), when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
     )
     st.rerun()
 

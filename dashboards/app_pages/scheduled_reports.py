@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import schedule_ui
+from dashboards.components import plain
 from dashboards.session import engine, require_principal, settings
 from warehouse import schedules
 from warehouse.access import mask_digits
@@ -160,7 +161,7 @@ def schedule_form(form: dict) -> None:
     state.pop(FORM, None)
     schedule_ui.reset(FIELDS)
     state["sr_notice"] = _("Saved “{name}”; next run {when}.").format(
-        name=saved.description, when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
+        name=plain(saved.description), when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
     )
     st.rerun()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.dashboards.test_pages import frame_text, page
+from tests.dashboards.test_pages import captions, frame_text, page
 from warehouse import appdb
 from warehouse.reports.store import history
 
@@ -18,7 +18,7 @@ def test_erlang_b_options_reach_the_report(ravello):
     text = frame_text(at)
     assert "Milano PSTN" in text
     assert "2.0%" in text  # the blocking aimed for, in its column
-    assert any("Blocking aimed for: 2.0%" in c.value for c in at.caption)
+    assert any("Blocking aimed for: 2.0%" in c for c in captions(at))
     saved = history(appdb.open_db(ravello), "admin")[0]
     assert (saved.report, saved.filters.blocking_pct, saved.filters.busy_days) == ("erlang_b_sizing", 2.0, 1)
 
@@ -29,7 +29,7 @@ def test_interval_and_answer_target_options(ravello):
     at.selectbox(key="opt_interval").select("day")
     at.button(key="opt_execute").click().run()
     assert not at.exception
-    assert any("Interval: Day" in c.value for c in at.caption)
+    assert any("Interval: Day" in c for c in captions(at))
     at = page(ravello, "app_pages/reports.py", "admin")
     at.button(key="cat_opt_answer_rate_by_extension").click().run()
     at.number_input(key="opt_answer_within_s").set_value(10)
@@ -46,6 +46,6 @@ def test_voice_quality_option_on_any_report(ravello):
     at.selectbox(key="opt_quality").select("poor")
     at.button(key="opt_execute").click().run()
     assert not at.exception
-    assert any("Poor voice quality" in c.value for c in at.caption)
+    assert any("Poor voice quality" in c for c in captions(at))
     # the Ravello calls have no CMRs: none is poor
     assert at.info[0].value == "No calls match these options."

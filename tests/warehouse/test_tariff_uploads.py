@@ -150,3 +150,20 @@ def test_a_plan_that_cannot_be_read_is_listed_with_why(admin):
     assert plan.name == "broken"
     assert plan.error
     assert plan.versions == ()
+
+
+def test_an_upload_name_with_folders_stays_a_name(admin, tmp_path):
+    settings, _engine = admin
+    deck = b"prefix,destination,rate\n39,Italy,0.01\n"
+    outside = tmp_path / "escaped.csv"
+    for name in (f"../../../../{tmp_path.name}/escaped.csv", str(outside)):
+        check = tariff_files.check_upload(settings, name, deck)
+        assert check.ok, check.problems
+        assert not outside.exists()
+    # backslashes are no folders here: such a name is no plan name, and says so
+    windows = tariff_files.check_upload(settings, "..\\..\\escaped.csv", deck)
+    assert not windows.ok
+    assert windows.problems[0].field == "name"
+    broken = tariff_files.check_upload(settings, "../../x/bad.csv", b"prefix,destination,rate\n39x,Italy,0.01\n")
+    assert broken.problems
+    assert {p.file for p in broken.problems} == {"bad.csv"}
