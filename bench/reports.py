@@ -47,7 +47,7 @@ def settings_of(calls: int):
 def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
     """Home data for a demo employee: the index build (first call) and warm medians."""
     import warehouse
-    from warehouse import appdb
+    from warehouse import appdb, views
     from warehouse.access import load_principal
     from warehouse.reports.home import (
         days_with_calls,
@@ -62,7 +62,7 @@ def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
     )
 
     settings = settings_of(calls)
-    warehouse.reset()
+    views.reset()
     con = warehouse.connect(settings)
     person = load_principal(appdb.open_db(settings), HOME_PERSON)
     zone = person.time_zone or settings.company.time_zone
@@ -117,13 +117,13 @@ def measure_home(calls: int, runs: int = 7, now: datetime = END) -> dict:
 def measure_reports(calls: int, runs: int = 3, periods: tuple[str, ...] = ("default", YEAR)) -> dict:
     """Every catalogue report, per period: engine and direct SQL medians (warm)."""
     import warehouse
-    from warehouse import appdb
+    from warehouse import appdb, views
     from warehouse.access import Principal, load_principal
     from warehouse.reports import list_reports, run_report
     from warehouse.reports.engine import build_query
 
     settings = settings_of(calls)
-    warehouse.reset()
+    views.reset()
     con = warehouse.connect(settings)
     admin = Principal("admin", role="administrator", time_zone=settings.company.time_zone)
     person = load_principal(appdb.open_db(settings), HOME_PERSON)
