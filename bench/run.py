@@ -74,9 +74,9 @@ def section_rating(args) -> None:
     from bench import rating
 
     wait_for_quiet(args.max_load, args.max_wait, "rating")
-    _say("rating: 2,000,000 legs over 10 days from 200,000 numbers")
+    _say("rating: 10,000,000 legs over 30 days from 300,000 numbers")
     before = load()
-    result = rating.main(["--legs", "2000000", "--days", "10", "--numbers", "200000", "--prefixes", "200000"])
+    result = rating.main(["--legs", "10000000", "--days", "30", "--numbers", "300000", "--prefixes", "200000"])
     result["load"] = [before, load()]
     save("rating", result)
 

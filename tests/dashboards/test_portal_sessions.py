@@ -51,9 +51,7 @@ async def one_session(browser, url: str, user: str, index: int) -> dict:
         await options.click()
         await page.get_by_role("heading", name="Group cost by department").wait_for()
         await settle(page)
-        await page.get_by_label("Period", exact=True).first.click()
-        await page.get_by_role("option", name="All time", exact=True).click()
-        await settle(page)
+        await choose(page, "Period", "All time")
         asked = time.perf_counter()
         await page.locator(".st-key-opt_execute button").click()
         await page.get_by_text("Period: all time").wait_for()
@@ -81,6 +79,26 @@ async def one_session(browser, url: str, user: str, index: int) -> dict:
 
 async def settle(page) -> None:
     await page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=WAIT_MS)
+
+
+async def choose(page, label: str, option: str) -> None:
+    """Pick an option of a select box; a rerun that redraws the box closes its list, so it is opened again."""
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    box = page.get_by_label(label, exact=True).first
+    wanted = page.get_by_role("option", name=option, exact=True)
+    for _ in range(6):
+        await settle(page)
+        await box.click()
+        try:
+            await wanted.click(timeout=20_000)
+        except PlaywrightTimeout:
+            await page.keyboard.press("Escape")
+            continue
+        await settle(page)
+        if option in (await box.input_value() or "") or await page.get_by_text(option, exact=True).count():
+            return
+    raise AssertionError(f"{label!r} never took {option!r}")
 
 
 async def run_sessions(url: str, count: int) -> list[dict]:
