@@ -155,6 +155,34 @@ class WrkResult:
     requests: int
 
 
+def held_connections(url: str, req: Request, connections: int, timeout: float = 60) -> list[int]:
+    """Open `connections` connections and keep them all open; then one request on each, answered while
+    every other connection stays open (as phones and CURRI clients do). The status of each answer, 0
+    for none within `timeout` seconds."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+
+    async def held() -> list[int]:
+        streams = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in range(connections)))
+
+        async def ask(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+            writer.write(_encode(req, f"{host}:{port}"))
+            await writer.drain()
+            try:
+                status, _body = await asyncio.wait_for(_read_answer(reader), timeout=timeout)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                return 0
+            return status
+
+        try:
+            return list(await asyncio.gather(*(ask(r, w) for r, w in streams)))
+        finally:
+            for _r, w in streams:
+                w.close()
+
+    return asyncio.run(held())
+
+
 def _ms(text: str) -> float:
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text.strip()).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]

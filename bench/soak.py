@@ -8,8 +8,9 @@
    (every answer checked) and, where the Debian `wrk` is installed, with wrk; the portal with twenty
    browser sessions running reports at once.
 
-`python -m bench.soak [--kills N] [--fuzz N] [--atheris-seconds S] [--load-seconds S]`; the defaults
-take about 30 minutes on the 2-core build machine.
+`python -m bench.soak [--only PARTS] [--kills N] [--fuzz N] [--atheris-seconds S] [--load-seconds S]`;
+the defaults take about 30 minutes on the 2-core build machine. With --only, the parts not run keep
+the figures already on the page.
 """
 
 from __future__ import annotations
@@ -174,16 +175,60 @@ def soak_portal(work: Path) -> list[str]:
     ]
 
 
-def write_figures(sections: dict[str, list[str]]) -> None:
+# The parts of the soak, in the order they run and appear, with their titles on the page.
+PARTS = {
+    "kills": "Ingest killed with SIGKILL, then resumed",
+    "fuzz": "Fuzzing",
+    "load": "Load on loopback",
+    "portal": "Portal: twenty sessions running reports",
+}
+
+
+def _stamp() -> str:
     load = os.getloadavg()
-    body = [
-        START,
-        f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average at the end "
-        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (the machine is shared: figures are lower bounds).",
-        "",
-    ]
-    for title, lines in sections.items():
-        body += [f"**{title}**", "", *lines, ""]
+    return (
+        f"_Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average at the end "
+        f"{load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f} (the machine is shared: figures are lower bounds)._"
+    )
+
+
+def figures_on_page() -> dict[str, list[str]]:
+    """The figures now on the page, by title, each with the line saying when it was measured."""
+    _, _, rest = DOC.read_text(encoding="utf-8").partition(START)
+    block, _, _ = rest.partition(END)
+    sections: dict[str, list[str]] = {}
+    preamble: list[str] = []
+    current: list[str] = preamble
+    for line in block.strip("\n").splitlines():
+        title = re.fullmatch(r"\*\*(.+)\*\*", line)
+        if title:
+            current = sections[title.group(1)] = []
+        else:
+            current.append(line)
+    stamp = [line for line in preamble if line.strip()]
+    for lines in sections.values():
+        while lines and not lines[0].strip():
+            lines.pop(0)
+        # figures written before each part had its own date carry the date of the whole run
+        if lines and stamp and not lines[0].startswith("_Measured"):
+            lines[:0] = [f"_{stamp[0].rstrip('.')}._", ""]
+    return sections
+
+
+def write_figures(fresh: dict[str, list[str]]) -> None:
+    """Put the new figures on the page, each part under its own date; parts not run again stay."""
+    sections = figures_on_page()
+    stamp = _stamp()
+    for title, lines in fresh.items():
+        sections[title] = [stamp, "", *lines]
+    order = list(PARTS.values()) + [t for t in sections if t not in PARTS.values()]
+    body = [START, ""]
+    for title in order:
+        if title in sections:
+            lines = sections[title]
+            while lines and not lines[-1].strip():
+                lines = lines[:-1]
+            body += [f"**{title}**", "", *lines, ""]
     body.append(END)
     text = DOC.read_text(encoding="utf-8")
     head, _, rest = text.partition(START)
@@ -192,8 +237,9 @@ def write_figures(sections: dict[str, list[str]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the soak and write the figures."""
+    """Run the soak (or some of its parts) and write the figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__)
+    parser.add_argument("--only", help=f"comma-separated parts to run again: {', '.join(PARTS)} (default all)")
     parser.add_argument("--kills", type=int, default=20, help="seeded SIGKILL runs (default 20)")
     parser.add_argument("--legs", type=int, default=20000, help="CDR legs of the demo day (default 20000)")
     parser.add_argument("--fuzz", type=int, default=2000, help="hypothesis examples per fuzz test (default 2000)")
@@ -201,20 +247,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=int, default=60, help="seconds of load per endpoint and client")
     parser.add_argument("--connections", type=int, default=400, help="concurrent connections (default 400)")
     args = parser.parse_args(argv)
+    chosen = args.only.split(",") if args.only else list(PARTS)
+    unknown = set(chosen) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     sections: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory(prefix="ringledger-soak-") as tmp:
         work = Path(tmp)
-        print("soak: kills", file=sys.stderr)
-        sections["Ingest killed with SIGKILL, then resumed"] = soak_kills(work / "kills", args.kills, args.legs)
-        print("soak: fuzz", file=sys.stderr)
-        sections["Fuzzing"] = soak_fuzz(args.fuzz)
-        (work / "atheris").mkdir()
-        sections["Fuzzing"] += soak_atheris(work / "atheris", args.atheris_seconds)
-        print("soak: load", file=sys.stderr)
-        (work / "load").mkdir()
-        sections["Load on loopback"] = soak_load(work / "load", args.load_seconds, args.connections)
-        print("soak: portal sessions", file=sys.stderr)
-        sections["Portal: twenty sessions running reports"] = soak_portal(work)
+        for part in chosen:
+            print(f"soak: {part}", file=sys.stderr)
+            (work / part).mkdir()
+            if part == "kills":
+                lines = soak_kills(work / part, args.kills, args.legs)
+            elif part == "fuzz":
+                lines = soak_fuzz(args.fuzz) + soak_atheris(work / part, args.atheris_seconds)
+            elif part == "load":
+                lines = soak_load(work / part, args.load_seconds, args.connections)
+            else:
+                lines = soak_portal(work / part)
+            sections[PARTS[part]] = lines
     write_figures(sections)
     print(f"figures written to {DOC}", file=sys.stderr)
     return 0

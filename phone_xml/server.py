@@ -28,6 +28,8 @@ def serve(settings: Settings | None = None, host: str | None = None, port: int |
         host=host or settings.phone_service.address,
         port=settings.phone_service.port if port is None else port,
         threads=settings.phone_service.threads,
+        # waitress accepts 100 connections by default: more than that (a soak with 400) waited unserved
+        connection_limit=settings.phone_service.max_connections,
         ident="Ringledger",
         # CUCM keeps its CURRI connections open between calls; do not drop them too early
         channel_timeout=300,

@@ -638,6 +638,9 @@ class PhoneService(Service):
 
     port: int = Field(default=8502, ge=0, le=65535)
     threads: int = Field(default=16, ge=1, le=256)
+    # Open connections served at once (phones, CURRI keeping its connections open, gadgets, API clients);
+    # past this, new connections wait unaccepted until one closes.
+    max_connections: int = Field(default=2000, ge=10, le=100_000)
     # Base URL phones use to reach this service (for pushed notices), e.g. http://acct.example:8502
     public_url: str = ""
     # Push lock notices to phones (POST /CGI/Execute) with a user associated with the phones.

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.load import Request, run_load
+from bench.load import Request, held_connections, run_load
 from tests.curri_client import route_request
 from tests.lock_data import staff, write_calls
 from warehouse import api_tokens, phonelock
@@ -100,3 +100,13 @@ def test_two_hundred_connections_at_once_get_only_right_answers(home, phone_serv
     assert result.samples == []
     assert result.errors == 0
     assert result.answers == 600
+
+
+@pytest.mark.slow
+def test_three_hundred_connections_held_open_are_all_served(home, phone_service_factory):
+    # CURRI keeps its connections open and so may a building of phones: a limit on open connections
+    # below that leaves the rest unanswered while the first ones stay connected
+    secret = load_home(home)
+    live = phone_service_factory(home)
+    statuses = held_connections(live.url, requests_for(secret)["curri"][0], 300, timeout=60)
+    assert statuses.count(200) == 300, sorted(set(statuses))
