@@ -144,47 +144,9 @@ outcomes as (
         epoch(coalesce(f.answered_at, f.ended_at)) - epoch(f.started_at) as wait_s
     from offers as f
     left join went_on as w on w.call_id = f.call_id and w.target = f.target
-),
-
-grouped as (
-    select
-        {{g1}} as g1,
-        {{g2}} as g2,
-        {{g1_extra}} as g1_extra,
-        count(*) as offered,
-        count(*) filter (where outcome = 'answered') as answered,
-        count(*) filter (where outcome = 'answered' and wait_s <= $answer_within_s) as answered_within,
-        avg(wait_s) filter (where outcome = 'answered') as avg_answer_s,
-        quantile_cont(wait_s, 0.9) filter (where outcome = 'answered') as p90_answer_s,
-        max(wait_s) filter (where outcome = 'answered') as max_answer_s,
-        count(*) filter (where outcome = 'abandoned') as abandoned,
-        count(*) filter (where outcome = 'overflowed') as overflowed,
-        count(*) filter (where outcome = 'not_answered') as not_answered,
-        avg(wait_s) filter (where outcome = 'abandoned') as avg_abandon_s
-    from outcomes
-    group by 1, 2
-),
-
-final as (
-    select
-        g1,
-        g2,
-        g1_extra,
-        offered,
-        answered,
-        answered / nullif(offered, 0) as answer_rate,
-        answered_within,
-        answered_within / nullif(offered, 0) as service_level,
-        avg_answer_s,
-        p90_answer_s,
-        max_answer_s,
-        abandoned,
-        overflowed,
-        not_answered,
-        avg_abandon_s
-    from grouped
-    order by offered desc, g1 nulls last, g2 nulls last
-    limit $limit
 )
 
-select * from final
+select *
+from {{sql:answer_summary}} as s
+order by offered desc, g1 nulls last, g2 nulls last
+limit $limit
