@@ -93,7 +93,12 @@ def pick(page, label: str, option: str, typed: str | None = None) -> None:
             page.keyboard.press("Escape")
             continue
         break
-    wanted.click()
+    if typed:
+        # the list narrowed to the option typed: Enter takes it even while a rerun redraws the list
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+    else:
+        wanted.click()
     settle(page)
 
 
