@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 
 from warehouse import appdb
 from warehouse.config import Settings, load_settings
@@ -42,8 +42,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def settings() -> Settings:
-    """The settings of the application handling the current request (cheap: cached by revision)."""
-    return current_app.extensions["ringledger"]["settings"] or load_settings()
+    """The settings of the application handling the current request, read once per request: a read
+    costs a file check and a database round trip, and a phone page asks for them many times."""
+    fixed = current_app.extensions["ringledger"]["settings"]
+    if fixed is not None:
+        return fixed
+    if "ringledger_settings" not in g:
+        g.ringledger_settings = load_settings()
+    return g.ringledger_settings
 
 
 def engine():

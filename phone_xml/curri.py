@@ -19,9 +19,8 @@ def _policy_point() -> PolicyPoint:
     ext = current_app.extensions["ringledger"]
     point = ext.get("policy_point")
     if point is None:
-        point = ext.setdefault("policy_point", PolicyPoint(settings(), engine()))
-    # settings changed at run time (enforcement mode, sites' dial plans) apply to the next request
-    point.settings = settings()
+        # settings changed at run time (enforcement mode, sites' dial plans) apply within the cache time
+        point = ext.setdefault("policy_point", PolicyPoint(settings, engine()))
     return point
 
 

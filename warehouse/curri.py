@@ -23,12 +23,14 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
 from sqlalchemy.engine import Engine
 
 from warehouse import dialplan
+from warehouse.config import Settings
 
 XACML_NS = "urn:oasis:names:tc:xacml:2.0:context:schema:os"
 CISCO = "urn:Cisco:uc:1.0:"
@@ -186,18 +188,33 @@ def invalidate_caches() -> None:
 
 
 class PolicyPoint:
-    """Answers CURRI requests for one configuration: parse, decide, respond."""
+    """Answers CURRI requests for one configuration: parse, decide, respond.
 
-    def __init__(self, settings, engine: Engine):
-        self.settings = settings
-        self.cache = LockCache(engine, settings.cucm.curri_cache_seconds)
+    `load_settings` is called again at most every `[cucm] curri_cache_seconds`, like the lock states:
+    a settings read costs file and database round trips that the call path must not pay per call.
+    """
+
+    def __init__(self, load_settings: Callable[[], Settings], engine: Engine):
+        self._load_settings = load_settings
+        self.settings = load_settings()
+        self._settings_at = time.monotonic()
+        self.cache = LockCache(engine, self.settings.cucm.curri_cache_seconds)
+
+    def current_settings(self) -> Settings:
+        """The settings, re-read when older than the cache time (one thread re-reads, the others go on)."""
+        if time.monotonic() - self._settings_at >= self.settings.cucm.curri_cache_seconds:
+            self._settings_at = time.monotonic()
+            self.settings = self._load_settings()
+            self.cache.ttl = self.settings.cucm.curri_cache_seconds
+        return self.settings
 
     def answer(self, body: bytes) -> tuple[bytes, Decision]:
         """The XACML response to one request body, and the decision taken."""
+        settings = self.current_settings()
         try:
             request = parse_request(body)
         except CurriRequestError as exc:
             decision = Decision("Indeterminate", str(exc), STATUS_SYNTAX)
         else:
-            decision = decide(self.settings, self.cache.locked(), request)
-        return response_xml(self.settings, decision), decision
+            decision = decide(settings, self.cache.locked(), request)
+        return response_xml(settings, decision), decision

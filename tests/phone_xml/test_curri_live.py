@@ -9,7 +9,7 @@ from lxml import etree
 
 from tests.curri_client import CurriClient
 from tests.lock_data import staff
-from warehouse import phonelock
+from warehouse import phonelock, runtime_settings
 from warehouse.access import load_principal
 from warehouse.config import load_settings
 
@@ -86,6 +86,13 @@ def test_fifty_concurrent_cucm_requests_get_the_right_decisions(home, phone_serv
         decision = client.ask("2001", "00390212345678").decision
     assert decision == "Permit"
     assert client.ask("2002", "00390212345678").decision == "Deny"  # the admin lock stays
+
+    # an administrator turns CURRI enforcement off on the settings page: followed within the cache time
+    runtime_settings.change(settings, engine, "root", {"cucm.enforcement": "record"})
+    deadline = time.monotonic() + 20
+    while (decision := client.ask("2002", "00390212345678").decision) == "Deny" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert decision == "Permit"
     bad = client.conn
     bad.request("POST", "/curri", body=b"<oops", headers={"Content-type": "text/xml"})
     resp = bad.getresponse()
