@@ -1,11 +1,11 @@
 -- Carrier load per gateway and hour: the seconds its channels were held in each UTC hour (a call that
 -- spans hours is split across them), in erlangs (held seconds / 3600) and as utilisation (held
 -- seconds / (3600 x channels)), and the peak of concurrent calls in the hour.
--- Tokens: {{sql:carrier_legs}}, {{sql:carrier_peaks}} (run with hours: $interval_s is 3600 for the
--- reports that read this). Output: gateway, channels, hour_start (UTC instant), legs, held_s,
+-- Tokens: {{sql:carrier_legs}}, {{sql:carrier_sweep}} (over the same legs, computed once; run with
+-- hours: $interval_s is 3600 for the reports that read this). Output: gateway, channels, hour_start (UTC instant), legs, held_s,
 -- connected_s (answered legs), seizure_s (legs never answered), erlangs, utilisation, peak.
 
-with legs as (
+with legs as materialized (
     select * from {{sql:carrier_legs}}
 ),
 
@@ -43,7 +43,7 @@ per_hour as (
 ),
 
 peaks as (
-    select * from {{sql:carrier_peaks}}
+    select * from {{sql:carrier_sweep}}
 ),
 
 final as (
