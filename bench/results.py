@@ -178,6 +178,10 @@ def rating_details(results: dict) -> list[str]:
     ]
 
 
+def _runs(runs: int) -> str:
+    return "one warm run each, after the first" if runs == 1 else f"medians of {runs} warm runs"
+
+
 def reports_details(results: dict) -> list[str]:
     lines: list[str] = []
     for calls, r in _reports_by_size(results).items():
@@ -187,7 +191,7 @@ def reports_details(results: dict) -> list[str]:
             "",
             f"Lake: {lake.get('calls', calls):,} calls over {lake.get('days', '?')} days "
             f"({lake.get('first_day', '?')} to {lake.get('last_day', '?')}), "
-            f"{lake.get('bytes', 0) / 2**30:.2f} GB of Parquet; medians of {r['runs']} warm runs; load "
+            f"{lake.get('bytes', 0) / 2**30:.2f} GB of Parquet; {_runs(r['runs'])}; load "
             f"{' → '.join(f'{x:.1f}' for x in r.get('load', []))}.",
             "",
         ]
