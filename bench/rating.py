@@ -35,6 +35,7 @@ from bench.common import OUT, machine
 from tariffs import demo
 from tariffs.deck import DeckOptions, read_deck
 from tariffs.numbering import classify_many
+from tests.warehouse.company import CONFIG  # the demo company's sites, gateways and tariff plans
 from warehouse.config import load_settings
 from warehouse.lake import Lake
 from warehouse.rating import numbering_plans, price_calls_day
@@ -43,50 +44,6 @@ from warehouse.tariff_files import install
 TARGET_DECK_S = 2.0  # ARCHITECTURE.md: tariff deck import, 200,000 prefixes
 TARGET_INGEST_LEGS_S = 200_000  # ARCHITECTURE.md: the whole ingest within 3x of read_csv, about 200,000 legs/s
 
-CONFIG = """
-[company]
-currency = "EUR"
-[currencies]
-GBP = 1.17
-USD = 0.92
-[[sites]]
-name = "Milano"
-country = "IT"
-time_zone = "Europe/Rome"
-language = "it"
-access_codes = ["0"]
-internal_ranges = ["2000-2999"]
-emergency_numbers = ["0112"]
-[[sites]]
-name = "London"
-country = "GB"
-time_zone = "Europe/London"
-access_codes = ["9"]
-internal_ranges = ["4000-4999"]
-emergency_numbers = ["9999", "9112"]
-[[sites]]
-name = "New York"
-country = "US"
-time_zone = "America/New_York"
-access_codes = ["9"]
-internal_ranges = ["6000-6999"]
-emergency_numbers = ["9911"]
-[[devices]]
-device = "MIL-GW-01"
-kind = "gateway"
-site = "Milano"
-tariff_plan = "it-carrier"
-[[devices]]
-device = "LON-SBC-01"
-kind = "trunk"
-site = "London"
-tariff_plan = "uk-carrier"
-[[devices]]
-device = "NYC-SBC-01"
-kind = "trunk"
-site = "New York"
-tariff_plan = "us-carrier"
-"""
 
 SITES = (("Milano", "IT", "0", "MIL-GW-01", 0.45), ("London", "GB", "9", "LON-SBC-01", 0.30),
          ("New York", "US", "9", "NYC-SBC-01", 0.25))  # fmt: skip

@@ -85,6 +85,7 @@ def section_deck(args) -> None:
     """Tariff deck import of 200,000 prefixes, median of 5."""
     from bench import rating
     from tariffs import demo
+    from tests.warehouse.company import CONFIG
     from warehouse.config import load_settings
 
     _say("deck import: 200,000 prefixes")
@@ -92,7 +93,7 @@ def section_deck(args) -> None:
     try:
         home = work / "home"
         home.mkdir()
-        (home / "ringledger.toml").write_text(rating.CONFIG)
+        (home / "ringledger.toml").write_text(CONFIG)
         settings = load_settings(home=home)
         demo.install(settings.tariffs_dir)
         runs = []

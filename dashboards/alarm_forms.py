@@ -116,6 +116,28 @@ def window_field(tr: Translator, prefix: str, current: dict, default: int = 0) -
     )
 
 
+def sites_field(where, tr: Translator, prefix: str, current: dict, sites: list[str]) -> list[str]:
+    """The sites an alarm is limited to (none: all), drawn in `where` (the page or a column)."""
+    _ = tr.gettext
+    return where.multiselect(
+        _("Only these sites"), sites, default=current.get("sites", []), placeholder=_("All"), key=f"{prefix}sites"
+    )
+
+
+def answered_and_shortest(tr: Translator, prefix: str, current: dict) -> dict:
+    """Whether only answered calls count, and the shortest call that does (one row)."""
+    _ = tr.gettext
+    c1, c2 = st.columns(2)
+    answered = c1.checkbox(_("Answered calls only"), value=current.get("answered_only", False), key=f"{prefix}ans")
+    minimum = c2.number_input(
+        _("Shortest call counted (seconds)"),
+        min_value=0,
+        value=int(current.get("min_duration_s", 0)),
+        key=f"{prefix}min_s",
+    )
+    return {"answered_only": answered, "min_duration_s": int(minimum)}
+
+
 def outside_hours(tr: Translator, prefix: str, current: dict, sites: list[str]) -> dict:
     """L1."""
     _ = tr.gettext
@@ -140,17 +162,8 @@ def outside_hours(tr: Translator, prefix: str, current: dict, sites: list[str]) 
         format_func=lambda d: _(DIRECTION_NAMES[d]),
         key=f"{prefix}directions",
     )
-    only = c2.multiselect(
-        _("Only these sites"), sites, default=current.get("sites", []), placeholder=_("All"), key=f"{prefix}sites"
-    )
-    c1, c2 = st.columns(2)
-    answered = c1.checkbox(_("Answered calls only"), value=current.get("answered_only", False), key=f"{prefix}ans")
-    minimum = c2.number_input(
-        _("Shortest call counted (seconds)"),
-        min_value=0,
-        value=int(current.get("min_duration_s", 0)),
-        key=f"{prefix}min_s",
-    )
+    only = sites_field(c2, tr, prefix, current, sites)
+    calls = answered_and_shortest(tr, prefix, current)
     window = window_field(tr, prefix, current)
     dates = []
     for n, d in enumerate(lines(closed), start=1):
@@ -164,8 +177,7 @@ def outside_hours(tr: Translator, prefix: str, current: dict, sites: list[str]) 
         "closed_dates": dates,
         "directions": directions,
         "sites": only,
-        "answered_only": answered,
-        "min_duration_s": int(minimum),
+        **calls,
         "window_minutes": window,
     }
 
@@ -264,22 +276,9 @@ def missed_calls(tr: Translator, prefix: str, current: dict, sites: list[str]) -
 
 def international(tr: Translator, prefix: str, current: dict, sites: list[str]) -> dict:
     """L5."""
-    _ = tr.gettext
-    only = st.multiselect(
-        _("Only these sites"), sites, default=current.get("sites", []), placeholder=_("All"), key=f"{prefix}sites"
-    )
-    c1, c2 = st.columns(2)
-    answered = c1.checkbox(_("Answered calls only"), value=current.get("answered_only", False), key=f"{prefix}ans")
-    minimum = c2.number_input(
-        _("Shortest call counted (seconds)"),
-        min_value=0,
-        value=int(current.get("min_duration_s", 0)),
-        key=f"{prefix}min_s",
-    )
     return {
-        "sites": only,
-        "answered_only": answered,
-        "min_duration_s": int(minimum),
+        "sites": sites_field(st, tr, prefix, current, sites),
+        **answered_and_shortest(tr, prefix, current),
         "window_minutes": window_field(tr, prefix, current),
     }
 

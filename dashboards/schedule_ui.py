@@ -201,6 +201,32 @@ def actions(tr: Translator, engine, principal: Principal, items: list[Schedule],
             )
 
 
+def save(
+    tr: Translator,
+    engine,
+    principal: Principal,
+    spec: schedules.ScheduleSpec,
+    current: Schedule | None,
+    prefix: str,
+    refused: str,
+    errors: tuple[type[Exception], ...] = (),
+) -> None:
+    """Save the schedule of the form whose keys start with `prefix`: on success close the form, say
+    when it runs next and rerun; else show `refused` (with "{problem}") and keep the form open."""
+    _ = tr.gettext
+    try:
+        saved = schedules.save_schedule(settings(), engine, principal, spec, current.id if current else None)
+    except (schedules.ScheduleError, PermissionError, *errors) as exc:
+        st.error(refused.format(problem=str(exc)))
+        return
+    st.session_state.pop(f"{prefix}form", None)
+    reset(f"{prefix}f_")
+    st.session_state[f"{prefix}notice"] = _("Saved “{name}”; next run {when}.").format(
+        name=plain(saved.description), when=when(tr, saved.next_run_at, principal.time_zone)
+    )
+    st.rerun()
+
+
 def notice(prefix: str) -> None:
     """Show (once) what the last action on the page did."""
     text = st.session_state.pop(f"{prefix}notice", None)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import alarm_forms, schedule_ui
-from dashboards.components import plain
 from dashboards.registry import MANAGERS
 from dashboards.session import engine, require_principal, settings
 from warehouse import schedules
@@ -106,17 +105,9 @@ def alarm_form(form: dict) -> None:
         description=description,
         owner=owner,
     )
-    try:
-        saved = schedules.save_schedule(settings(), eng, principal, spec, current.id if current else None)
-    except (schedules.ScheduleError, AlarmSettingsError, PermissionError) as exc:
-        st.error(_("The alarm was not saved: {problem}").format(problem=str(exc)))
-        return
-    state.pop(FORM, None)
-    schedule_ui.reset(FIELDS)
-    state["al_notice"] = _("Saved “{name}”; next run {when}.").format(
-        name=plain(saved.description), when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
+    schedule_ui.save(
+        tr, eng, principal, spec, current, "al_", _("The alarm was not saved: {problem}"), (AlarmSettingsError,)
     )
-    st.rerun()
 
 
 st.title(_("Scheduled alarms"))

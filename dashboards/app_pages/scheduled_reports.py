@@ -5,7 +5,6 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboards import schedule_ui
-from dashboards.components import plain
 from dashboards.session import engine, require_principal, settings
 from warehouse import schedules
 from warehouse.access import mask_digits
@@ -153,17 +152,7 @@ def schedule_form(form: dict) -> None:
         owner=owner,
         saved_report_id=saved_id,
     )
-    try:
-        saved = schedules.save_schedule(settings(), eng, principal, spec, current.id if current else None)
-    except (schedules.ScheduleError, PermissionError) as exc:
-        st.error(_("The schedule was not saved: {problem}").format(problem=str(exc)))
-        return
-    state.pop(FORM, None)
-    schedule_ui.reset(FIELDS)
-    state["sr_notice"] = _("Saved “{name}”; next run {when}.").format(
-        name=plain(saved.description), when=schedule_ui.when(tr, saved.next_run_at, principal.time_zone)
-    )
-    st.rerun()
+    schedule_ui.save(tr, eng, principal, spec, current, "sr_", _("The schedule was not saved: {problem}"))
 
 
 st.title(_("Scheduled reports"))
