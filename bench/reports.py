@@ -24,6 +24,7 @@ BUDGET_DEPARTMENT_MONTH_MS = 150.0  # Group Cost By Department, one month, 10M c
 BUDGET_ANY_REPORT_MS = 1500.0  # any catalogue report over 100M calls
 HOME_PERSON = "aadams"  # a New York employee of the demo company
 YEAR = "last_12_months"  # the lake's whole year, as seen from END
+SLOW_MS = 20_000.0  # a report whose first run takes longer is timed once through the engine and once directly
 
 
 def _timed(fn, runs: int) -> tuple[float, list[float]]:
@@ -143,8 +144,13 @@ def measure_reports(calls: int, runs: int = 3, periods: tuple[str, ...] = ("defa
             started = time.perf_counter()
             engine()  # warm-up: file footers, the directory, the OS cache
             cold_ms = (time.perf_counter() - started) * 1000
-            engine_ms, engine_samples = _timed(engine, runs)
-            direct_ms, direct_samples = _timed(direct, runs)
+            if cold_ms > SLOW_MS:
+                # the warm-up is a rounding error at this length: the first run is the engine's figure
+                engine_ms, engine_samples = cold_ms, [cold_ms]
+                direct_ms, direct_samples = _timed(direct, 1)
+            else:
+                engine_ms, engine_samples = _timed(engine, runs)
+                direct_ms, direct_samples = _timed(direct, runs)
             rows.append(
                 {
                     "report": report.name,
@@ -182,7 +188,7 @@ def measure_reports(calls: int, runs: int = 3, periods: tuple[str, ...] = ("defa
         "target_ms": BUDGET_DEPARTMENT_MONTH_MS,
         "period": f"{query.period.first} to {query.period.last}",
     }
-    return {"calls": calls, "runs": runs, "reports": rows, "department_month": department}
+    return {"calls": calls, "runs": runs, "slow_ms": SLOW_MS, "reports": rows, "department_month": department}
 
 
 def main(argv: list[str] | None = None) -> int:
