@@ -2,8 +2,9 @@
 -- spans hours is split across them), in erlangs (held seconds / 3600) and as utilisation (held
 -- seconds / (3600 x channels)), and the peak of concurrent calls in the hour.
 -- Tokens: {{sql:carrier_legs}}, {{sql:carrier_sweep}} (over the same legs, computed once; run with
--- hours: $interval_s is 3600 for the reports that read this). Output: gateway, channels, hour_start (UTC instant), legs, held_s,
--- connected_s (answered legs), seizure_s (legs never answered), erlangs, utilisation, peak.
+-- hours: $interval_s is 3600 for the reports that read this). Output: gateway, channels, hour_start
+-- (UTC instant), legs, held_s, connected_s (answered legs), seizure_s (legs never answered),
+-- erlangs, utilisation, peak.
 
 with legs as materialized (
     select * from {{sql:carrier_legs}}

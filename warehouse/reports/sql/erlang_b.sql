@@ -5,6 +5,7 @@
 -- days (of the days there are, when fewer). The single busiest hour and the highest peak of concurrent
 -- calls are shown beside it. Tokens: {{sql:carrier_hours}}. Parameters: $zone, $busy_days, $limit.
 
+-- read twice below (busy days, busiest hour): computed once
 with hours as materialized (
     select * from {{sql:carrier_hours}}
 ),
