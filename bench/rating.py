@@ -10,7 +10,7 @@ time as the pipeline does, timing in one run:
 * baseline: a bare DuckDB hash join of every leg to a table of its number's class, and a sum;
 * classification only: phonenumbers over the distinct numbers (what the cache saves);
 * classification + rating with an empty number cache (cold) and again with a warm cache, through
-  `warehouse.rating.price_calls_day`, the code the pipeline runs;
+  `warehouse.rating.price_calls`, the code the pipeline runs;
 * the import of a generated 200,000-prefix A-Z deck (detect, read, store in the own format, read
   back), beside the 2 s target of ARCHITECTURE.md.
 """
@@ -38,7 +38,7 @@ from tariffs.numbering import classify_many
 from tests.warehouse.company import CONFIG  # the demo company's sites, gateways and tariff plans
 from warehouse.config import load_settings
 from warehouse.lake import Lake
-from warehouse.rating import numbering_plans, price_calls_day
+from warehouse.rating import numbering_plans, price_calls
 from warehouse.tariff_files import install
 
 TARGET_DECK_S = 2.0  # ARCHITECTURE.md: tariff deck import, 200,000 prefixes
@@ -231,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict:
                     timings["join"] += bare_join(con, classes, "calls_day")
                 with lake.writer() as writer:
                     started = time.perf_counter()
-                    done = price_calls_day(con, writer, settings, day)
+                    done = price_calls(con, writer, settings, [day])
                     timings[label] += time.perf_counter() - started
                 if label == "cold":
                     counts["new"] += done.new_numbers

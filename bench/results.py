@@ -162,7 +162,7 @@ def rating_details(results: dict) -> list[str]:
         return ["Not measured."]
     return [
         f"{r['legs']:,} legs over {r['days']} days from {r['distinct_numbers']:,} distinct dialled numbers, priced a "
-        f"day at a time by `warehouse.rating.price_calls_day` (the pipeline's code):",
+        f"day at a time by `warehouse.rating.price_calls` (the pipeline's code):",
         "",
         "| what | seconds | rate |",
         "|---|---|---|",

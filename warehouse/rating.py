@@ -1,7 +1,7 @@
 """Classification and pricing of calls inside the pipeline, the number cache, re-rating and what-if.
 
-`price_calls_day()` runs inside `warehouse.calls.build_day`, between building a day's `calls_day`
-table and writing it, so a day's partition is always published priced. It
+`price_calls()` runs inside `warehouse.calls.build_span`, between building the `calls_day` table of
+some days and writing it, so a day's partition is always published priced. It
 
 1. reads each external number with its site's dial plan (`tariffs.numbering`): every distinct
    (site profile, number) is classified once and kept in the lake dataset `numbers`; a run
@@ -20,7 +20,7 @@ table and writing it, so a day's partition is always published priced. It
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -520,18 +520,21 @@ _WORK_TABLES = (
 
 
 @dataclass
-class DayPricing:
-    """What pricing one day did: numbers seen and classified, rows priced, rows without a cost."""
+class Pricing:
+    """What pricing did: numbers seen and classified, rows priced, rows without a cost, records per day."""
 
     numbers: int = 0
     new_numbers: int = 0
     priced: int = 0
     unrated: int = 0
-    record: Path | None = None
+    records: dict[date, Path] = field(default_factory=dict)
 
 
-def price_calls_day(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings: Settings, day: date) -> DayPricing:
-    """Classify and price the connection's `calls_day` table in place (see the module docstring)."""
+def price_calls(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings: Settings, days: list[date]) -> Pricing:
+    """Classify and price the connection's `calls_day` table (calls of the UTC `days`) in place.
+
+    See the module docstring. The rating record of each of the days is staged for the caller to publish.
+    """
     book = load_tariffs(settings)
     con.execute(_NUMBERS_OF_DAY)
     counts = classify_numbers(con, writer, settings, "rl_numbers")
@@ -545,8 +548,8 @@ def price_calls_day(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings
         "SELECT count(*) FILTER (WHERE cost IS NOT NULL), count(*) FILTER (WHERE cost IS NULL) "
         "FROM calls_day WHERE billable"
     ).fetchall()[0]
-    result = DayPricing(counts["numbers"], counts["new"], int(stats[0]), int(stats[1]))
-    result.record = _rating_record(con, writer, book, day)
+    result = Pricing(counts["numbers"], counts["new"], int(stats[0]), int(stats[1]))
+    result.records = _rating_records(con, writer, book, days)
     for name in _WORK_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {name}")
     cleanup(con)
@@ -558,31 +561,38 @@ def _day_span(day: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def _rating_record(con: duckdb.DuckDBPyConnection, writer: LakeWriter, book: TariffBook, day: date) -> Path:
-    per_plan = con.execute(
-        "SELECT coalesce(tariff_plan, ''), count(*), count(*) FILTER (WHERE cost IS NULL) "
-        "FROM calls_day WHERE billable GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    start, end = _day_span(day)
+def _rating_records(
+    con: duckdb.DuckDBPyConnection, writer: LakeWriter, book: TariffBook, days: list[date]
+) -> dict[date, Path]:
+    """Stage, for each day with billable rows, which plan versions priced it (dataset `rating_days`)."""
+    per_plan: dict[date, list[tuple[str, int, int]]] = {}
+    for day, plan, rows, unrated in con.execute(
+        "SELECT CAST(started_at AS DATE), coalesce(tariff_plan, ''), count(*), count(*) FILTER (WHERE cost IS NULL) "
+        "FROM calls_day WHERE billable GROUP BY 1, 2 ORDER BY 1, 2"
+    ).fetchall():
+        per_plan.setdefault(day, []).append((plan, rows, unrated))
     now = datetime.now(UTC)
-    cols: dict[str, list] = {f.name: [] for f in RATING_DAY_SCHEMA}
-    for plan, rows, unrated in per_plan:
-        states = book.version_states(plan, start, end) if plan else [("", "none")]
-        for version, digest in states or [("", "no version")]:
-            for k, v in (
-                ("day", day),
-                ("plan", plan),
-                ("version", version),
-                ("digest", digest),
-                ("rows", rows),
-                ("unrated", unrated),
-                ("priced_at", now),
-            ):
-                cols[k].append(v)
-    stage = writer.lake.staging_dir(f"rating-{day}-{uuid.uuid4().hex[:8]}")
-    target = stage / f"rating-{uuid.uuid4().hex[:12]}.parquet"
-    pq.write_table(pa.table(cols, schema=RATING_DAY_SCHEMA), target)
-    return target
+    stage = writer.lake.staging_dir(f"rating-{min(days)}-{uuid.uuid4().hex[:8]}")
+    records: dict[date, Path] = {}
+    for day in days:
+        start, end = _day_span(day)
+        cols: dict[str, list] = {f.name: [] for f in RATING_DAY_SCHEMA}
+        for plan, rows, unrated in per_plan.get(day, []):
+            states = book.version_states(plan, start, end) if plan else [("", "none")]
+            for version, digest in states or [("", "no version")]:
+                for k, v in (
+                    ("day", day),
+                    ("plan", plan),
+                    ("version", version),
+                    ("digest", digest),
+                    ("rows", rows),
+                    ("unrated", unrated),
+                    ("priced_at", now),
+                ):
+                    cols[k].append(v)
+        records[day] = stage / f"rating-{uuid.uuid4().hex[:12]}.parquet"
+        pq.write_table(pa.table(cols, schema=RATING_DAY_SCHEMA), records[day])
+    return records
 
 
 # -- which days a tariff change touches -------------------------------------------------------------

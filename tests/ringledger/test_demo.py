@@ -298,6 +298,27 @@ def test_answered_desk_phone_legs_have_call_quality(loaded):
     assert by_gateway["New York SIP trunk"] < min(by_gateway["Milano PSTN"], by_gateway["London SIP trunk"]) - 0.15
 
 
+def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monkeypatch):
+    from warehouse import calls as calls_module
+    from warehouse.ingest import rebuild_days
+    from warehouse.lake import Lake
+
+    settings, report, *_ = loaded
+    assert len(report.rebuilt_days) >= 3  # the ingest built its days together, in one span
+    con = warehouse.connect(settings)
+    query = "select * exclude (user_id, user_name, department, cost_centre) from calls order by pkid, leg_role"
+    together = con.execute(query).fetchall()
+    crossing = con.execute("select count(*) from calls where started_at::date < ended_at::date and mos is not null")
+    assert crossing.fetchone()[0] > 0  # calls over midnight with their quality from the next day's CMRs
+    monkeypatch.setattr(calls_module, "SPAN_LEGS", 0)  # now every day is a span of its own
+    lake = Lake(settings.lake_dir)
+    before = set(lake.files("calls"))
+    rebuild_days(settings)
+    assert not before & set(lake.files("calls"))
+    con = warehouse.connect(settings)  # sees the rebuilt partitions
+    assert con.execute(query).fetchall() == together
+
+
 def test_calls_follow_office_hours_in_each_site(loaded):
     con = loaded[-1]
     zones = {s.name: s.time_zone for s in SITES}

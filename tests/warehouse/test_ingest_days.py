@@ -67,3 +67,36 @@ def test_a_cmr_that_comes_with_its_cdr_rebuilds_only_the_days_of_the_batch(setti
     assert report.rebuilt_days == ["2024-05-07"]
     con = warehouse.connect(settings)
     assert con.execute("select mos from calls where source_file = ?", [cdr.name]).fetchall() == [(4.1,)]
+
+
+def _with_call_id(path: Path, call_id: int, leg: int) -> None:
+    """Give the legs of a CDR file another call's ids, as CUCM does when it counts call ids again."""
+    lines = path.read_text().splitlines()
+    names = next(csv.reader([lines[0]]))
+    ids = {"globalCallID_callId": call_id, "origLegCallIdentifier": leg, "destLegIdentifier": leg + 1}
+    rows = []
+    for line in lines[2:]:
+        values = next(csv.reader([line]))
+        rows.append(",".join(str(ids[n]) if n in ids else f'"{v}"' for n, v in zip(names, values, strict=True)))
+    path.write_text("\n".join(lines[:2] + rows) + "\n")
+
+
+def test_a_call_id_counted_again_on_a_later_day_is_another_call(settings, tmp_path):
+    # CUCM numbers calls from a counter that starts again when a node restarts: the same ids can come
+    # back on another day. Built in one run, the two days must not mix their calls.
+    answered = cdr_file(tmp_path / "a", [Leg("2001", "0441234567", utc(2024, 5, 6, 9, 0))])
+    call_id, leg = _call_ids(answered)
+    cmr = cmr_file(tmp_path / "a", call_id, leg, int(utc(2024, 5, 6, 9, 1).timestamp()), "4.2",
+                   "cmr_TestCluster_01_202405060901_1")  # fmt: skip
+    unanswered = cdr_file(tmp_path / "b", [Leg("2002", "0441234568", utc(2024, 5, 7, 9, 0), answered=False)])
+    _with_call_id(unanswered, call_id, leg)
+    report = Ingestor(settings).ingest([answered, cmr, unanswered])
+    assert report.rebuilt_days == ["2024-05-06", "2024-05-07"]
+    con = warehouse.connect(settings)
+    rows = con.execute(
+        "select extension, call_id, answered, missed, mos from calls where leg_role = 'caller' order by started_at"
+    ).fetchall()
+    assert rows[0][1] == rows[1][1]  # the same ids ...
+    assert [r[0] for r in rows] == ["2001", "2002"]
+    assert rows[0][2:] == (True, False, 4.2)
+    assert rows[1][2:] == (False, True, None)  # ... but the later call was missed, and has no quality record

@@ -114,7 +114,7 @@ def test_a_run_killed_between_writes_is_completed_by_the_next(settings, monkeypa
     real_update = Ingestor._publish
     from warehouse import calls as calls_mod
 
-    real_build = calls_mod.build_day
+    real_build = calls_mod.build_span
 
     def publish(self, dataset, add=None, replace=None):
         if crash_at == "before_publish" and dataset == "raw_cdr":
@@ -140,14 +140,14 @@ def test_a_run_killed_between_writes_is_completed_by_the_next(settings, monkeypa
             raise Crash
         return real_update(self, writer, batch_id, stats)
 
-    def build(writer, settings, day, con):
+    def build(writer, settings, days, con):
         if crash_at == "during_calls":
             raise Crash
-        return real_build(writer, settings, day, con)
+        return real_build(writer, settings, days, con)
 
     monkeypatch.setattr(LakeWriter, "publish", publish)
     monkeypatch.setattr(Ingestor, "_publish", ledger)
-    monkeypatch.setattr(calls_mod, "build_day", build)
+    monkeypatch.setattr(calls_mod, "build_span", build)
     with pytest.raises(Crash):
         Ingestor(settings).ingest(DENIKOND)
     monkeypatch.undo()

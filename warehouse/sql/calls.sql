@@ -1,26 +1,36 @@
--- calls: one row per CDR leg per internal party, for the legs that started on one UTC day.
--- Inputs (registered by warehouse.calls): cdr_in (raw CDR rows of the day), cmr_in (raw CMR rows of
--- the day and the next), devices (CUCM device inventory), site_ranges (internal number ranges),
--- cause_codes, redirect_codes. Parameters: $charge_forwarder (bool), $ranges_configured (bool).
+-- calls: one row per CDR leg per internal party, for the legs that started on some UTC days.
+-- Inputs (registered by warehouse.calls): cdr_in (raw CDR rows of the days), cmr_in (raw CMR rows of
+-- the days and of each next day, with their partition's `cmr_day`), devices (CUCM device inventory),
+-- site_ranges (internal number ranges), cause_codes, redirect_codes. Parameters: $day_start and
+-- $day_end (epoch seconds around the days), $charge_forwarder (bool), $ranges_configured (bool).
 -- The counting model this implements is written out in README.md ("How calls are counted").
+--
+-- Several days are built in one query, but each day's calls come out as if built alone: everything
+-- that relates legs to legs is keyed by the UTC day the leg started on (`leg_day`). CUCM reuses call
+-- ids (they restart with the node), so two days' legs must never meet, whichever days a run builds.
 
 with firsts as (
     -- the same CDR row can reach us twice (a file re-sent under a new name): keep the first one
-    select pkid, min(struct_pack(f := source_file, l := source_line, r := rowid)).r as keep
+    select pkid, dateTimeOrigination // 86400 as leg_day,
+        min(struct_pack(f := source_file, l := source_line, r := rowid)).r as keep
     from cdr_in
-    group by pkid
+    group by all
     having count(*) > 1
 ),
 
 legs as (
     select c.*
     from cdr_in as c
-    anti join firsts as f on f.pkid is not distinct from c.pkid and c.rowid <> f.keep
+    anti join firsts as f
+        on f.pkid is not distinct from c.pkid
+        and f.leg_day = c.dateTimeOrigination // 86400
+        and c.rowid <> f.keep
 ),
 
 sided as (
     select
         l.*,
+        l.dateTimeOrigination // 86400 as leg_day,
         coalesce(l.globalCallId_ClusterID, '') as cluster,
         lower(coalesce(l.origDeviceName, '')) as orig_dev,
         lower(coalesce(l.destDeviceName, '')) as dest_dev,
@@ -42,10 +52,10 @@ with_devices as (
         dd.site as dest_site,
         -- a side is outside the company when the inventory says gateway/trunk, or when the device is
         -- not in the inventory, is not an endpoint by its name, and carries a span (H.323/SIP leg id
-        -- or PRI B-channel)
-        coalesce(od.kind in ('gateway', 'trunk'), od.kind is null and s.origSpan <> 0 and not od_guess.endpoint)
+        -- or PRI B-channel); never unknown, so that every leg lands on exactly the parties it has
+        coalesce(od.kind in ('gateway', 'trunk'), od.kind is null and s.origSpan <> 0 and not od_guess.endpoint, false)
             as orig_external,
-        coalesce(dd.kind in ('gateway', 'trunk'), dd.kind is null and s.destSpan <> 0 and not dd_guess.endpoint)
+        coalesce(dd.kind in ('gateway', 'trunk'), dd.kind is null and s.destSpan <> 0 and not dd_guess.endpoint, false)
             as dest_external
     from sided as s
     left join devices as od on od.name = s.orig_dev
@@ -92,9 +102,43 @@ flagged as (
     from with_devices
 ),
 
+in_ranges as (
+    -- the site of each number that falls in a site's internal range (any number that can be an extension)
+    select n.number, any_value(r.site) as site
+    from (
+        select distinct unnest([
+            coalesce(callingPartyNumber, callingPartyNumber_uri),
+            coalesce(originalCalledPartyNumber, originalCalledPartyNumber_uri),
+            coalesce(finalCalledPartyNumber, finalCalledPartyNumber_uri),
+            coalesce(lastRedirectDn, lastRedirectDn_uri)
+        ]) as number
+        from cdr_in
+    ) as n
+    join site_ranges as r on length(n.number) = r.digits and n.number between r.low and r.high
+    group by n.number
+),
+
+cmr as (
+    -- what a CMR says about its leg's quality
+    select
+        cmr_day,
+        globalCallID_callManagerId,
+        globalCallID_callId,
+        callIdentifier,
+        dateTimeStamp,
+        struct_pack(
+            mos := try_cast(regexp_extract(varVQMetrics, 'MLQKav=([0-9.]+)', 1) as double),
+            jitter_ms := jitter,
+            latency_ms := latency,
+            received := numberPacketsReceived,
+            lost := numberPacketsLost
+        ) as m
+    from cmr_in
+),
+
 answered_calls as (
     -- calls in which any leg was answered (a group and a join: cheaper than a window here)
-    select distinct cluster, globalCallID_callManagerId, globalCallID_callId
+    select distinct leg_day, cluster, globalCallID_callManagerId, globalCallID_callId
     from flagged
     where leg_answered
 ),
@@ -103,16 +147,15 @@ numbers as (
     select
         f.*,
         f.forwarder_number is not null and (
-            exists (
-                select 1 from site_ranges as r
-                where length(f.forwarder_number) = r.digits and f.forwarder_number between r.low and r.high
-            )
+            fr.number is not null
             or (not $ranges_configured and regexp_matches(f.forwarder_number, '^[0-9]{2,7}$'))
         ) as forwarder_internal,
         a.cluster is not null as call_answered
     from flagged as f
+    left join in_ranges as fr on fr.number = f.forwarder_number
     left join answered_calls as a
-        on a.cluster = f.cluster
+        on a.leg_day = f.leg_day
+        and a.cluster = f.cluster
         and a.globalCallID_callManagerId = f.globalCallID_callManagerId
         and a.globalCallID_callId = f.globalCallID_callId
 ),
@@ -185,27 +228,29 @@ parties as (
 ),
 
 quality as (
-    -- the last CMR of each party's leg (its values are read once per leg, not once per record)
-    select
-        globalCallID_callManagerId,
-        globalCallID_callId,
-        callIdentifier,
-        arg_max(
-            struct_pack(
-                vq := varVQMetrics,
-                jitter_ms := jitter,
-                latency_ms := latency,
-                received := numberPacketsReceived,
-                lost := numberPacketsLost
-            ),
-            dateTimeStamp
-        ) as m
-    from cmr_in
+    -- the last CMR of each party's leg (its values are read once per leg, not once per record); a CMR
+    -- is written when its leg ends, so it belongs to a leg of its own day or of the day before
+    select leg_day, globalCallID_callManagerId, globalCallID_callId, callIdentifier, arg_max(m, dateTimeStamp) as m
+    from (
+        select cmr_day as leg_day, * exclude (cmr_day) from cmr
+        union all
+        -- a leg that ended after midnight: only the CMRs of calls with legs the day before
+        select cmr_day - 1 as leg_day, * exclude (cmr_day) from cmr
+        semi join (
+            select distinct
+                dateTimeOrigination // 86400 + 1 as next_day, globalCallID_callManagerId, globalCallID_callId
+            from cdr_in
+        ) as c
+            on c.next_day = cmr.cmr_day
+            and c.globalCallID_callManagerId = cmr.globalCallID_callManagerId
+            and c.globalCallID_callId = cmr.globalCallID_callId
+    )
     group by all
 ),
 
 final as (
     select
+        p.leg_day,
         p.cluster || ':' || p.globalCallID_callManagerId || ':' || p.globalCallID_callId as call_id,
         p.cluster || ':' || p.origLegCallIdentifier || ':' || p.destLegIdentifier as leg_id,
         p.pkid,
@@ -234,8 +279,7 @@ final as (
         cast(null as varchar) as department,
         cast(null as varchar) as cost_centre,
         coalesce(
-            (select any_value(r.site) from site_ranges as r
-                where length(p.extension) = r.digits and p.extension between r.low and r.high),
+            er.site,
             nullif(case when p.leg_role = 'caller' then p.orig_site else p.dest_site end, ''),
             nullif(case when p.direction = 'incoming' then p.orig_site else p.dest_site end, ''),
             ''
@@ -291,7 +335,7 @@ final as (
             when p.dest_external then p.cluster || ':' || p.globalCallID_callManagerId || ':' || p.destLegIdentifier
             when p.orig_external then p.cluster || ':' || p.globalCallID_callManagerId || ':' || p.origLegCallIdentifier
         end as trunk_leg_id,
-        try_cast(regexp_extract(q.m.vq, 'MLQKav=([0-9.]+)', 1) as double) as mos,
+        q.m.mos as mos,
         q.m.jitter_ms as jitter_ms,
         q.m.latency_ms as latency_ms,
         case
@@ -303,10 +347,12 @@ final as (
         p.source_file,
         p.source_line
     from parties as p
+    left join in_ranges as er on er.number = p.extension
     left join cause_codes as cc on cc.code = coalesce(nullif(p.destCause_value, 0), p.origCause_value)
     left join redirect_codes as rc on rc.code = p.redirect_code
     left join quality as q
-        on q.globalCallID_callManagerId = p.globalCallID_callManagerId
+        on q.leg_day = p.leg_day
+        and q.globalCallID_callManagerId = p.globalCallID_callManagerId
         and q.globalCallID_callId = p.globalCallID_callId
         and q.callIdentifier = coalesce(
             p.party_leg,
@@ -315,17 +361,30 @@ final as (
     where p.dateTimeOrigination >= $day_start and p.dateTimeOrigination < $day_end
 ),
 
--- how long the carrier kept each gateway leg up, from its first answer (or end) to its last end
+-- how long the carrier kept each gateway leg up, from its first answer (or end) to its last end, over
+-- the legs that have a party in `final`: every leg with an outside side except an incoming off-hook
+-- leg, which reached nobody (computed from the legs: reading `final` twice would hold all of it)
 carrier as (
     select
-        trunk_leg_id,
-        cast(max(epoch(ended_at)) - coalesce(min(epoch(answered_at)), max(epoch(ended_at))) as integer) as carrier_s
-    from final
-    where trunk_leg_id is not null
-    group by trunk_leg_id
+        leg_day,
+        cluster || ':' || globalCallID_callManagerId || ':' || trunk_leg as trunk_leg_id,
+        cast(max(ended) - coalesce(min(answered), max(ended)) as integer) as carrier_s
+    from (
+        select
+            leg_day,
+            cluster,
+            globalCallID_callManagerId,
+            case when dest_external then destLegIdentifier else origLegCallIdentifier end as trunk_leg,
+            greatest(dateTimeDisconnect, dateTimeOrigination) as ended,
+            case when dateTimeConnect > 0 then dateTimeConnect end as answered
+        from numbers
+        where (dest_external or orig_external)
+            and not (leg_direction = 'incoming' and leg_kind = 'offhook')
+            and dateTimeOrigination >= $day_start and dateTimeOrigination < $day_end
+    )
+    group by all
 )
 
-select f.*, c.carrier_s
+select f.* exclude (leg_day), c.carrier_s
 from final as f
-left join carrier as c on c.trunk_leg_id = f.trunk_leg_id
-order by f.extension, f.started_at
+left join carrier as c on c.leg_day = f.leg_day and c.trunk_leg_id = f.trunk_leg_id
