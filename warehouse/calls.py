@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,8 @@ ENDPOINT_PREFIXES = ("sep", "csf", "bot", "tct", "tab", "ata", "cipc", "udp")
 # Raw CDR legs built in one query: enough that the fixed cost of a query chain is spread thin, few
 # enough that the query runs in memory (measured fastest between 250,000 and 500,000 legs).
 SPAN_LEGS = 500_000
+# Days whose files are written at the same time (each file is written by one thread).
+WRITERS = 2
 
 
 def sql_text(name: str) -> str:
@@ -180,41 +183,42 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
         calls_relation(con, settings, min(days), max(days)).to_table("calls_day")
     finally:
         con.execute("RESET disabled_optimizers")
-    # classify the numbers and price the rows before anything is written (warehouse.rating)
+    # classify the numbers and price the rows before anything is written (warehouse.rating); the
+    # priced table comes sorted by day, extension and time, so that each day's file is a range of it
     pricing = price_calls(con, writer, settings, days)
-    # each day's rows by extension, then time (a reader of one person's calls skips the other row
-    # groups); sorted once, so that each day's file is a range of the table
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE calls_span AS FROM calls_day ORDER BY started_at::DATE, extension, started_at"
-    )
-    con.execute("DROP TABLE calls_day")
-    con.execute(f"CREATE OR REPLACE TEMP TABLE rollup_span AS {ROLLUP_SQL.format(table='calls_span')}")
-    counts = dict(con.execute("SELECT started_at::DATE, count(*) FROM calls_span GROUP BY 1").fetchall())
+    con.execute(f"CREATE OR REPLACE TABLE rollup_span AS {ROLLUP_SQL.format(table='calls_day')}")
+    counts = dict(con.execute("SELECT started_at::DATE, count(*) FROM calls_day GROUP BY 1").fetchall())
     stage = lake.staging_dir(f"calls-{min(days)}-{uuid.uuid4().hex[:8]}")
-    calls: dict[str, list[Path]] = {}
-    rollups: dict[str, list[Path]] = {}
-    for day in days:
-        calls[str(day)], rollups[str(day)] = [], []
-        if not counts.get(day):
-            continue
+    calls = {str(d): [stage / f"calls-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
+    rollups = {str(d): [stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
+
+    def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
         start = datetime.fromtimestamp(_day_start(day), UTC)
         of_day = (
             f"started_at >= TIMESTAMPTZ '{start.isoformat()}' "
             f"AND started_at < TIMESTAMPTZ '{(start + timedelta(days=1)).isoformat()}'"
         )
-        target = stage / f"calls-{uuid.uuid4().hex[:12]}.parquet"
-        con.execute(f"COPY (FROM calls_span WHERE {of_day}) TO '{target}' ({CALLS_PARQUET})")
-        calls[str(day)].append(target)
-        rollup = stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"
-        con.execute(f"COPY (FROM rollup_span WHERE utc_day = DATE '{day}') TO '{rollup}' ({ROLLUP_PARQUET})")
-        rollups[str(day)].append(rollup)
+        cursor.execute(f"COPY (FROM calls_day WHERE {of_day}) TO '{calls[str(day)][0]}' ({CALLS_PARQUET})")
+        cursor.execute(
+            f"COPY (FROM rollup_span WHERE utc_day = DATE '{day}') TO '{rollups[str(day)][0]}' ({ROLLUP_PARQUET})"
+        )
+
+    # a day's file is one row group, written by one thread: write the days side by side
+    written = [d for d in days if counts.get(d)]
+    cursors = [con.cursor() for _ in range(min(WRITERS, len(written)))]
+    try:
+        with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
+            list(pool.map(lambda i: [write(cursors[i], d) for d in written[i :: len(cursors)]], range(len(cursors))))
+    finally:
+        for cursor in cursors:
+            cursor.close()
     writer.publish("calls", replace=calls)
     writer.publish("daily_rollups", replace=rollups)
     writer.publish(
         "rating_days",
         replace={str(d): [pricing.records[d]] if counts.get(d) and d in pricing.records else [] for d in days},
     )
-    con.execute("DROP TABLE calls_span")
+    con.execute("DROP TABLE calls_day")
     con.execute("DROP TABLE rollup_span")
     return sum(counts.values())
 

@@ -501,6 +501,7 @@ LEFT JOIN rl_row_numbers AS n ON n.rid = c.rowid
 LEFT JOIN num_class AS k ON k.number_id = n.number_id
 LEFT JOIN priced_rows AS p ON p.rid = c.rowid
 LEFT JOIN rl_device_plans AS d ON d.gateway_device = c.gateway_device
+ORDER BY CAST(c.started_at AS DATE), c.extension, c.started_at
 """
 
 
@@ -533,7 +534,8 @@ class Pricing:
 def price_calls(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings: Settings, days: list[date]) -> Pricing:
     """Classify and price the connection's `calls_day` table (calls of the UTC `days`) in place.
 
-    See the module docstring. The rating record of each of the days is staged for the caller to publish.
+    See the module docstring. The priced table is sorted by UTC day, extension and time, the order
+    the lake keeps calls in. The rating record of each of the days is staged for the caller to publish.
     """
     book = load_tariffs(settings)
     con.execute(_NUMBERS_OF_DAY)
