@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,35 @@ def test_each_kind_of_broken_line_is_rejected_with_its_line_and_the_rest_loads(s
     lines_in_lake = [r[0] for r in con.execute("select source_line from cdr order by source_line").fetchall()]
     assert lines_in_lake == [3] + list(range(9, 9 + good_rows - 1))
     assert report.rejects == 5
+
+
+def test_empty_lines_inside_files_are_skipped_and_every_record_keeps_its_line(settings, tmp_path):
+    lines = CDR.read_bytes().split(b"\n")
+    header, records = lines[:2], [ln for ln in lines[2:] if ln.strip()]
+    pkid_at = next(csv.reader([header[0].decode()])).index("pkid")
+    pkids = [next(csv.reader([r.decode()]))[pkid_at] for r in records]
+    assert len(records) >= 3
+    # the files go through one batch scan with clean neighbours; an empty line must not shift them
+    files = {
+        "cdr_StandAloneCluster_02_202112131409_900001": b"\n".join(header + records[:2] + [b""] + records[2:]),
+        "cdr_StandAloneCluster_02_202112131410_900002": b"\r\n".join(header + records[:1] + [b""] + records[1:]),
+        "cdr_StandAloneCluster_02_202112131411_900003": b"\n".join(header + records),
+        "cdr_StandAloneCluster_02_202112131412_900004": b"\n".join(header + records) + b"\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    report = Ingestor(settings).ingest([tmp_path / name for name in files])
+    assert report.rejects == 0
+    con = warehouse.connect(settings)
+    landed = con.execute("select source_file, source_line, pkid from cdr order by 1, 2").fetchall()
+    n = len(records)
+    expected = {
+        "cdr_StandAloneCluster_02_202112131409_900001": [3, 4, *range(6, n + 4)],
+        "cdr_StandAloneCluster_02_202112131410_900002": [3, *range(5, n + 4)],
+        "cdr_StandAloneCluster_02_202112131411_900003": list(range(3, n + 3)),
+        "cdr_StandAloneCluster_02_202112131412_900004": list(range(3, n + 3)),
+    }
+    assert landed == [(name, line, pkid) for name, at in expected.items() for line, pkid in zip(at, pkids, strict=True)]
 
 
 def test_a_file_seen_twice_changes_nothing(settings, tmp_path):
