@@ -28,6 +28,7 @@ from warehouse.schemas import empty_raw, raw_schema
 
 # How a day's calls file is written (row groups small enough for readers to skip other people's rows).
 CALLS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
+ROLLUP_PARQUET = "FORMAT parquet, COMPRESSION zstd"
 ENDPOINT_PREFIXES = ("sep", "csf", "bot", "tct", "tab", "ata", "cipc", "udp")
 # Raw CDR legs built in one query: enough that the fixed cost of a query chain is spread thin, few
 # enough that the query runs in memory (measured fastest between 250,000 and 500,000 legs).
@@ -235,9 +236,6 @@ SELECT CAST(started_at AS DATE) AS utc_day, extension, site, gateway, direction,
 FROM {table}
 GROUP BY ALL
 """
-
-
-ROLLUP_PARQUET = "FORMAT parquet, COMPRESSION zstd"
 
 
 def write_rollup(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
