@@ -207,9 +207,14 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     # a day's file is one row group, written by one thread: write the days side by side
     written = [d for d in days if counts.get(d)]
     cursors = [con.cursor() for _ in range(min(WRITERS, len(written)))]
+
+    def write_share(i: int) -> None:
+        for day in written[i :: len(cursors)]:
+            write(cursors[i], day)
+
     try:
         with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
-            list(pool.map(lambda i: [write(cursors[i], d) for d in written[i :: len(cursors)]], range(len(cursors))))
+            list(pool.map(write_share, range(len(cursors))))
     finally:
         for cursor in cursors:
             cursor.close()
