@@ -155,6 +155,8 @@ def calls_relation(
 
 def _spans(lake: Lake, days: list[date]) -> list[list[date]]:
     """The days cut into spans of at most SPAN_LEGS raw legs (a day bigger than that is a span of its own)."""
+    if len(days) < 2:
+        return [days] if days else []  # the pipeline's minute-by-minute case: no file needs opening
     spans: list[list[date]] = []
     legs = 0
     for day in days:
