@@ -566,7 +566,7 @@ def _day_span(day: date) -> tuple[datetime, datetime]:
 def _rating_records(
     con: duckdb.DuckDBPyConnection, writer: LakeWriter, book: TariffBook, days: list[date]
 ) -> dict[date, Path]:
-    """Stage, for each day with billable rows, which plan versions priced it (dataset `rating_days`)."""
+    """Stage, for each of the days, which plan versions priced its billable rows (dataset `rating_days`)."""
     per_plan: dict[date, list[tuple[str, int, int]]] = {}
     for day, plan, rows, unrated in con.execute(
         "SELECT CAST(started_at AS DATE), coalesce(tariff_plan, ''), count(*), count(*) FILTER (WHERE cost IS NULL) "
