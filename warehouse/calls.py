@@ -12,7 +12,7 @@ import functools
 import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 from warehouse.config import Settings
 from warehouse.cucm_format import CAUSES, REDIRECT_REASONS
 from warehouse.lake import Lake, LakeWriter
-from warehouse.rating import price_calls
+from warehouse.rating import day_span, price_calls
 from warehouse.schemas import empty_raw, raw_schema
 
 # How a day's calls file is written (row groups small enough for readers to skip other people's rows).
@@ -40,10 +40,6 @@ WRITERS = 2
 def sql_text(name: str) -> str:
     """The text of a query shipped in warehouse/sql."""
     return resources.files("warehouse").joinpath("sql", name).read_text(encoding="utf-8")
-
-
-def _day_start(day: date) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
 
 @functools.cache
@@ -72,7 +68,7 @@ def _scan(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], kind: st
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT {select}{extra} FROM {read}", [paths])
     else:
         con.register(f"{name}_empty", empty_raw(kind).select(list(columns)))
-        extra = extra.replace("CAST(day AS DATE)", "DATE '1970-01-01'")
+        extra = ", CAST(NULL AS BIGINT) AS cmr_day" if kind == "cmr" else ""
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{extra} FROM {name}_empty")
         con.unregister(f"{name}_empty")
 
@@ -145,8 +141,8 @@ def calls_relation(
     """The calls of the days first..last as a relation, given `cdr_in` and `cmr_in` on the connection."""
     _inventory(con, settings)
     params = {
-        "day_start": _day_start(first),
-        "day_end": _day_start(last + timedelta(days=1)),
+        "day_start": int(day_span(first)[0].timestamp()),
+        "day_end": int(day_span(last)[1].timestamp()),
         "charge_forwarder": settings.ingest.forwarded_calls_charged_to == "forwarder",
         "ranges_configured": any(s.internal_ranges for s in settings.sites),
     }
@@ -196,11 +192,8 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     rollups = {str(d): [stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
 
     def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
-        start = datetime.fromtimestamp(_day_start(day), UTC)
-        of_day = (
-            f"started_at >= TIMESTAMPTZ '{start.isoformat()}' "
-            f"AND started_at < TIMESTAMPTZ '{(start + timedelta(days=1)).isoformat()}'"
-        )
+        start, end = day_span(day)
+        of_day = f"started_at >= TIMESTAMPTZ '{start.isoformat()}' AND started_at < TIMESTAMPTZ '{end.isoformat()}'"
         cursor.execute(f"COPY (FROM calls_day WHERE {of_day}) TO '{calls[str(day)][0]}' ({CALLS_PARQUET})")
         cursor.execute(
             f"COPY (FROM rollup_span WHERE utc_day = DATE '{day}') TO '{rollups[str(day)][0]}' ({ROLLUP_PARQUET})"
@@ -224,7 +217,7 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     writer.publish("daily_rollups", replace=rollups)
     writer.publish(
         "rating_days",
-        replace={str(d): [pricing.records[d]] if counts.get(d) and d in pricing.records else [] for d in days},
+        replace={str(d): [pricing.records[d]] if counts.get(d) else [] for d in days},
     )
     con.execute("DROP TABLE calls_day")
     con.execute("DROP TABLE rollup_span")

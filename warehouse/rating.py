@@ -558,7 +558,8 @@ def price_calls(con: duckdb.DuckDBPyConnection, writer: LakeWriter, settings: Se
     return result
 
 
-def _day_span(day: date) -> tuple[datetime, datetime]:
+def day_span(day: date) -> tuple[datetime, datetime]:
+    """The UTC instants a UTC day starts and ends at."""
     start = datetime.combine(day, time(0), tzinfo=UTC)
     return start, start + timedelta(days=1)
 
@@ -577,7 +578,7 @@ def _rating_records(
     stage = writer.lake.staging_dir(f"rating-{min(days)}-{uuid.uuid4().hex[:8]}")
     records: dict[date, Path] = {}
     for day in days:
-        start, end = _day_span(day)
+        start, end = day_span(day)
         cols: dict[str, list] = {f.name: [] for f in RATING_DAY_SCHEMA}
         for plan, rows, unrated in per_plan.get(day, []):
             states = book.version_states(plan, start, end) if plan else [("", "none")]
@@ -618,7 +619,7 @@ def affected_days(settings: Settings, book: TariffBook | None = None) -> list[da
         con.close()
     out = set()
     for day, plan, recorded in rows:
-        start, end = _day_span(day)
+        start, end = day_span(day)
         now = {f"{v}:{d}" for v, d in (book.version_states(plan, start, end) or [("", "no version")])}
         if now != set(recorded):
             out.add(day)
