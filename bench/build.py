@@ -178,6 +178,7 @@ def build_lake(
     want = {"calls": calls, "days": days, "end": END.isoformat(), "template": str(template), "seed": SEED}
     old = _stamp(stamp)
     if old and not force and old.get("want") == want:
+        _store_offers(home)
         return LakeInfo(**old["info"])
     started = time.perf_counter()
     _copy_home(template, home)
@@ -234,6 +235,7 @@ def build_lake(
                 print(f"  lake: {i + 1}/{days} days, {total:,} calls ({rate:,.0f}/s)", file=sys.stderr, flush=True)
         shutil.rmtree(stage, ignore_errors=True)
     con.close()
+    _store_offers(home)
     size = sum(f.stat().st_size for f in (home / "lake").rglob("*.parquet"))
     info = LakeInfo(
         home=str(home),
@@ -247,6 +249,20 @@ def build_lake(
     )
     stamp.write_text(json.dumps({"want": want, "info": asdict(info)}))
     return info
+
+
+def _store_offers(home: Path) -> None:
+    """Store the offers of incoming calls as the calls build does (warehouse.offers), where they are missing."""
+    from warehouse.config import load_settings
+    from warehouse.offers import rebuild_offers, stale_days
+
+    settings = load_settings(path=home / "ringledger.toml", home=home)
+    days = stale_days(settings)
+    if days:
+        started = time.perf_counter()
+        offers = rebuild_offers(settings, days)
+        seconds = time.perf_counter() - started
+        print(f"  offers: {len(days)} days, {offers:,} offers stored in {seconds:.0f} s", file=sys.stderr, flush=True)
 
 
 def lake_home(calls: int, root: Path | None = None) -> Path:

@@ -1,4 +1,4 @@
-"""Build the `calls` and `daily_rollups` partitions of UTC days from the raw CDR and CMR legs.
+"""Build the `calls`, `daily_rollups` and `offers` partitions of UTC days from the raw CDR and CMR legs.
 
 Days are built a span at a time: consecutive days (in the order asked) whose raw legs add up to at
 most `SPAN_LEGS` go through one set-based query, one pricing pass and one publish per dataset. The
@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from warehouse.config import Settings
 from warehouse.cucm_format import CAUSES, REDIRECT_REASONS
 from warehouse.lake import Lake, LakeWriter
+from warehouse.offers import build_offers
 from warehouse.rating import day_span, price_calls
 from warehouse.schemas import empty_raw, raw_schema
 
@@ -167,7 +168,7 @@ def _spans(lake: Lake, days: list[date]) -> list[list[date]]:
 
 
 def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild and publish the calls, daily rollups and rating records of some UTC days; returns the rows.
+    """Rebuild and publish the calls, daily rollups, rating records and offers of some UTC days; returns the rows.
 
     Each day's partition is replaced, emptied when the day has no calls any more.
     """
@@ -221,6 +222,8 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     )
     con.execute("DROP TABLE calls_day")
     con.execute("DROP TABLE rollup_span")
+    # the incoming call analysis's offers, from the calls just published (warehouse.offers)
+    build_offers(writer, settings, days, con)
     return sum(counts.values())
 
 

@@ -6,15 +6,16 @@ for ever). `run()` removes, in one pass under the lake's write lock:
 - archive folders (archive/YYYY/MM/DD) older than `archive_days`, and older than
   `anonymise_after_days` (the archive keeps files exactly as received, so it cannot be anonymised);
 - lake day partitions: `raw_cdr` and `raw_cmr` (`raw_days`), `rejects` (`rejects_days`), `calls`,
-  `daily_rollups` and `rating_days` (`calls_days`);
+  `daily_rollups`, `rating_days` and `offers` (`calls_days`);
 - audit log entries (`audit_days`) and mail written to the outbox with its send log (`outbox_days`).
 
 Days older than `anonymise_after_days` are rewritten with every outside number replaced by a keyed
 hash (`anon-` and 16 hex digits): the same number gives the same hash in `calls`, `cdr` and `cmr`,
 so counts per number still add up, while the key (kept in the data home, never in the lake) stops
 anyone from finding a number by hashing candidates. Costs, classification (nation, area, type,
-operator), durations and extensions stay. Rejects of those days lose their raw text, and the cache
-of classified numbers forgets numbers no newer call uses.
+operator), durations and extensions stay. Rejects of those days lose their raw text, the offers of
+incoming calls are worked out again from the anonymised calls, and the cache of classified numbers
+forgets numbers no newer call uses.
 
 Days whose raw legs were purged or anonymised are frozen: `warehouse.calls.build_days` never
 rebuilds them, since rebuilding from what is left would lose their calls. Every run that changes
@@ -50,7 +51,7 @@ AUDIT_ACTION = "retention.run"
 LAKE_KINDS: dict[str, tuple[str, ...]] = {
     "raw_days": ("raw_cdr", "raw_cmr"),
     "rejects_days": ("rejects",),
-    "calls_days": ("calls", "daily_rollups", "rating_days"),
+    "calls_days": ("calls", "daily_rollups", "rating_days", "offers"),
 }
 # Columns that may hold an outside party's number, per dataset. URI columns are judged by their user part.
 ANON_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -282,6 +283,19 @@ def _anonymise_lake(writer: LakeWriter, settings: Settings, dataset: str, days: 
     return removal
 
 
+def _store_offers_again(writer: LakeWriter, settings: Settings, days: list[date]) -> None:
+    """The offers of anonymised days, from their anonymised calls (offers hold the callers' numbers too)."""
+    from warehouse.cucm import new_connection
+    from warehouse.offers import build_offers
+
+    con = new_connection(threads=1, memory_limit="1GB")
+    try:
+        for i in range(0, len(days), 7):
+            build_offers(writer, settings, days[i : i + 7], con)
+    finally:
+        con.close()
+
+
 def _sql_text(text: str) -> str:
     """A path as an SQL string literal (COPY ... TO takes no parameter)."""
     return "'" + text.replace("'", "''") + "'"
@@ -426,6 +440,8 @@ def run(
                     and not all(f.name.startswith(ANON_PREFIX) for f in lake.files(dataset, [d]))
                 ]
                 result.anonymised[dataset] = _anonymise_lake(writer, settings, dataset, days, dry_run)
+                if dataset == "calls" and days and not dry_run:
+                    _store_offers_again(writer, settings, [date.fromisoformat(d) for d in days])
             result.numbers_forgotten = _forget_numbers(writer, anonymise_before, dry_run)
         if not dry_run:
             writer.collect_garbage()

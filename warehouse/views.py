@@ -165,22 +165,8 @@ class Warehouse:
         )
         # The directory is joined when the calls are read, so a change of owner or department shows
         # at once; an extension's owner is the one whose assignment covers the call's start.
-        db.execute(
-            """
-            CREATE OR REPLACE VIEW calls AS
-            SELECT c.* REPLACE (
-                       o.user_id AS user_id,
-                       o.user_name AS user_name,
-                       o.department AS department,
-                       o.cost_centre AS cost_centre
-                   )
-            FROM calls_facts AS c
-            LEFT JOIN directory_owners AS o
-              ON o.extension = c.extension
-             AND (o.valid_from IS NULL OR c.started_at >= o.valid_from)
-             AND (o.valid_to IS NULL OR c.started_at < o.valid_to)
-            """
-        )
+        db.execute(f"CREATE OR REPLACE VIEW calls AS {with_owners('calls_facts')}")
+        self._build_offer_views()
         rollup_files = self.lake.files("daily_rollups")
         if rollup_files:
             db.execute(
@@ -197,6 +183,55 @@ class Warehouse:
                 "CAST(NULL AS BIGINT) AS duration_s, CAST(NULL AS DECIMAL(18,6)) AS cost, "
                 "CAST(NULL AS DATE) AS day WHERE false"
             )
+
+    def _build_offer_views(self) -> None:
+        """The stored offers (warehouse.offers), with their lines' owners, and which days they cover."""
+        from warehouse.offers import file_key, offers_sql
+        from warehouse.reports.filters import Params
+
+        db = self.db
+        files = self.lake.files("offers")
+        if files:
+            base = (
+                f"SELECT * FROM read_parquet({_list(files)}, union_by_name = {self._union(files)}, "
+                "hive_partitioning = true)"
+            )
+        else:
+            # nothing stored: the query's own shape over no calls
+            base = offers_sql("(SELECT * FROM calls_facts WHERE false)", None, Params())
+        db.execute(f"CREATE OR REPLACE VIEW offers_facts AS {base}")
+        db.execute(f"CREATE OR REPLACE VIEW offers AS {with_owners('offers_facts')}")
+        # each day with calls, and the inventory key its offers were stored with (null: not stored, or
+        # parts of it stored with different inventories)
+        stored = {}
+        for day, names in self.lake.manifest("offers").partitions.items():
+            keys = {file_key(n) for n in names}
+            stored[day] = keys.pop() if len(keys) == 1 else None
+        rows = [(day, stored.get(day)) for day in self.lake.days("calls")]
+        db.execute("CREATE OR REPLACE TABLE offer_days (day DATE, inventory VARCHAR)")
+        if rows:
+            db.executemany("INSERT INTO offer_days VALUES (?, ?)", rows)
+
+
+def with_owners(relation: str) -> str:
+    """A relation with the columns of `calls` (a name from our own code), its owners from the directory.
+
+    An extension's owner is the one whose assignment covers the row's start, read when the rows are
+    read, so a change of owner or department shows at once.
+    """
+    return f"""
+        SELECT c.* REPLACE (
+                   o.user_id AS user_id,
+                   o.user_name AS user_name,
+                   o.department AS department,
+                   o.cost_centre AS cost_centre
+               )
+        FROM {relation} AS c
+        LEFT JOIN directory_owners AS o
+          ON o.extension = c.extension
+         AND (o.valid_from IS NULL OR c.started_at >= o.valid_from)
+         AND (o.valid_to IS NULL OR c.started_at < o.valid_to)
+        """
 
 
 _warehouses: dict[Path, Warehouse] = {}

@@ -91,3 +91,27 @@ def test_materialising_a_day_rebuilds_it_from_the_archive(settings, resource):
         assert result.success
     after = warehouse.connect(settings).execute("select count(*), sum(duration_s) from calls").fetchone()
     assert after == before
+
+
+def test_a_changed_device_inventory_stores_the_offers_again(home, settings, resource):
+    from pipelines.defs.ingest.sensors import offers_inventory_sensor
+    from warehouse.ingest import Ingestor
+    from warehouse.lake import Lake
+    from warehouse.offers import stale_days
+
+    Ingestor(settings).ingest(DENIKOND)
+    lake = Lake(settings.lake_dir)
+    before = lake.files("offers")
+    assert before  # the ingest stored the day's offers
+    with dg.instance_for_test() as instance:
+        ctx = dg.build_sensor_context(instance=instance, resources={"ringledger": resource})
+        assert isinstance(offers_inventory_sensor(ctx), dg.SkipReason)
+        # an administrator names the voicemail ports: the stored offers counted them as lines
+        (home / "ringledger.toml").write_text('[[devices]]\ndevice = "VM-*"\nkind = "voicemail"\n', encoding="utf-8")
+        assert isinstance(offers_inventory_sensor(ctx), dg.RunRequest)
+        job = ingest_defs.resolve_job_def("offers_refresh_job")
+        result = job.execute_in_process(resources={"ringledger": resource}, instance=instance)
+        assert result.success
+        assert isinstance(offers_inventory_sensor(ctx), dg.SkipReason)
+    assert not set(before) & set(lake.files("offers"))
+    assert stale_days(resource.settings()) == []

@@ -298,6 +298,29 @@ def test_answered_desk_phone_legs_have_call_quality(loaded):
     assert by_gateway["New York SIP trunk"] < min(by_gateway["Milano PSTN"], by_gateway["London SIP trunk"]) - 0.15
 
 
+def test_stored_offers_give_the_same_answer_figures_as_working_them_out_from_the_calls(loaded, monkeypatch):
+    from warehouse.access import Principal
+    from warehouse.reports import Filters, run_report
+    from warehouse.reports import engine as engine_module
+
+    settings = loaded[0]
+    admin = Principal("admin", role="administrator", time_zone="UTC", language="en", assignments=())
+    con = warehouse.connect(settings)
+    outcomes = dict(con.execute("select outcome, count(*) from offers group by 1").fetchall())
+    assert set(outcomes) == {"answered", "overflowed", "abandoned", "not_answered"}, outcomes
+    runs = [
+        ("answer_rate_by_extension", Filters(period="all", time_zone="UTC")),
+        ("incoming_by_hour", Filters(period="all", traffic="external", time_zone="Europe/Rome")),
+        ("answer_rate_by_extension", Filters(period="custom", date_from=END.date(), date_to=END.date())),
+    ]
+    stored = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    assert engine_module.offers_stored(con, settings, engine_module.resolve_period(runs[0][1], "UTC"))
+    monkeypatch.setattr(engine_module, "offers_stored", lambda *args: False)
+    worked_out = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    assert all(len(rows) > 5 for rows in stored)
+    assert stored == worked_out
+
+
 def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monkeypatch):
     from warehouse import calls as calls_module
     from warehouse.ingest import rebuild_days
@@ -308,6 +331,9 @@ def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monk
     con = warehouse.connect(settings)
     query = "select * exclude (user_id, user_name, department, cost_centre) from calls order by pkid, leg_role"
     together = con.execute(query).fetchall()
+    offers = "select * from offers_facts order by call_id, extension"
+    offered = con.execute(offers).fetchall()
+    assert len(offered) > 100
     crossing = con.execute("select count(*) from calls where started_at::date < ended_at::date and mos is not null")
     assert crossing.fetchone()[0] > 0  # calls over midnight with their quality from the next day's CMRs
     monkeypatch.setattr(calls_module, "SPAN_LEGS", 0)  # now every day is a span of its own
@@ -317,6 +343,7 @@ def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monk
     assert not before & set(lake.files("calls"))
     con = warehouse.connect(settings)  # sees the rebuilt partitions
     assert con.execute(query).fetchall() == together
+    assert con.execute(offers).fetchall() == offered
 
 
 def test_calls_follow_office_hours_in_each_site(loaded):

@@ -164,6 +164,12 @@ def test_old_data_is_removed_and_old_numbers_anonymised_consistently(aged):
     assert OUTSIDE not in raw_numbers
     assert "2001" in raw_numbers
     assert con.execute("select count(*) from cdr where day = ?", [day_of(100)]).fetchone()[0] == 0
+    # the stored offers of incoming calls follow: worked out again from the anonymised calls, or gone
+    offered = {r[0] for r in con.execute("select other_number from offers where day = ?", [day_of(50)]).fetchall()}
+    assert offered
+    assert offered <= {row[1] for row in new}
+    assert any(n.startswith("anon-") for n in offered)
+    assert con.execute("select count(*) from offers where day = ?", [day_of(100)]).fetchone()[0] == 0
     rejects = con.execute("select raw from rejects").fetchall()
     assert rejects == []  # 50 days old is past rejects_days = 30
 

@@ -18,6 +18,8 @@ from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
+import duckdb
+
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_, Translator, translator
 from warehouse.reports import catalogue as cat
@@ -33,11 +35,14 @@ from warehouse.reports.filters import (
     Period,
     build_where,
     describe,
+    local_midnight_utc,
     resolve_period,
     scope_sql,
 )
 from warehouse.reports.inputs import devices_sql, numbering_sql
 
+# A list of the newest calls over a longer period first reads this many last days (see run_report).
+RECENT_DAYS = 7
 # Rows a report returns when the person sets no maximum: lists are for reading, groups are small.
 DEFAULT_LIST_ROWS = 5_000
 DEFAULT_GROUP_ROWS = 10_000
@@ -227,17 +232,49 @@ def _expand(text: str, depth: int = 0) -> str:
     return _INCLUDE.sub(include, text)
 
 
-def _context_sql(period: Period, days: tuple[int, int], params: Params) -> str:
+def _context_sql(period: Period, days: tuple[int, int], params: Params, source: str = "calls") -> str:
     """Every call from `days[0]` days before the period to `days[1]` days after it (no scope, no filters)."""
     if period.start_utc is None or period.end_utc is None:
-        return "(select * from calls) as c"
+        return f"(select * from {source}) as c"
     start = period.start_utc - timedelta(days=days[0])
     end = period.end_utc + timedelta(days=days[1])
     return (
-        f"(select * from calls as c where c.day >= {params.add(start.date(), 'x')} "
+        f"(select * from {source} as c where c.day >= {params.add(start.date(), 'x')} "
         f"and c.day <= {params.add((end - timedelta(microseconds=1)).date(), 'x')} "
         f"and c.started_at >= {params.add(start, 'x')} and c.started_at < {params.add(end, 'x')}) as c"
     )
+
+
+def offers_stored(con, settings, period: Period) -> bool:
+    """True when every day of the period that has calls has its offers stored with today's inventory."""
+    from warehouse.offers import inventory_key
+
+    conditions = ["inventory is distinct from $key"]
+    values: dict[str, object] = {"key": inventory_key(settings)}
+    if period.start_utc is not None and period.end_utc is not None:
+        conditions.append("day between $first and $last")
+        values["first"] = period.start_utc.date()
+        values["last"] = (period.end_utc - timedelta(microseconds=1)).date()
+    try:
+        row = con.execute(f"select count(*) from offer_days where {' and '.join(conditions)}", values).fetchone()
+    except duckdb.CatalogException:
+        return False  # a connection without the lake's views (the report previews' example calls)
+    return row is not None and row[0] == 0
+
+
+def _offers_source(con, settings, period: Period, days: tuple[int, int], params: Params, owners: bool) -> str:
+    """The offers of the period: stored (warehouse.offers), or worked out from the calls the same way.
+
+    With `owners`, each offer's line has its owner from the directory (a join per offer, so only
+    when the query names a column of the directory).
+    """
+    from warehouse.offers import offers_sql
+    from warehouse.views import with_owners
+
+    if offers_stored(con, settings, period):
+        return f"(select * from {'offers' if owners else 'offers_facts'}) as c"
+    offers = "(" + offers_sql(_context_sql(period, days, params, source="calls_facts"), settings, params) + ")"
+    return "(" + (with_owners(offers) if owners else f"select * from {offers}") + ") as c"
 
 
 @dataclass
@@ -254,11 +291,21 @@ class Query:
 
 
 def build_query(
-    settings, principal: Principal, report: cat.ReportDef, filters: Filters, now: datetime | None = None
+    settings,
+    principal: Principal,
+    report: cat.ReportDef,
+    filters: Filters,
+    now: datetime | None = None,
+    con=None,
+    period: Period | None = None,
 ) -> Query:
-    """The SQL and parameters of one run (the same text the benchmark runs directly in DuckDB)."""
+    """The SQL and parameters of one run (the same text the benchmark runs directly in DuckDB).
+
+    A report that reads offers looks on `con` (the lake's views by default) for what is stored.
+    `period` replaces the one the filters name (the recent days of a list, see `run_report`).
+    """
     zone = report_zone(settings, principal, filters)
-    period = resolve_period(filters, zone, now)
+    period = period or resolve_period(filters, zone, now)
     params = Params()
     params.values["zone"] = zone
     who = own_scope(principal) if report.own_extensions else principal
@@ -320,6 +367,15 @@ def build_query(
         limit = filters.max_rows or DEFAULT_GROUP_ROWS
     for token, value in tokens.items():
         text = text.replace("{{" + token + "}}", value)
+    if "{{offers}}" in text:
+        if report.context_days is None:
+            raise ValueError(f"report {report.name!r} reads {{{{offers}}}} but sets no context_days")
+        if con is None:
+            import warehouse
+
+            con = warehouse.connect(settings)
+        owners = bool(_DIRECTORY_COLUMNS.search(text + " " + condition))
+        text = text.replace("{{offers}}", _offers_source(con, settings, period, report.context_days, params, owners))
     # the calls with their owners from the directory, or without when nothing here names the directory
     source = "calls" if _DIRECTORY_COLUMNS.search(text + " " + condition) else "calls_facts"
     text = text.replace("{{calls}}", f"(select * from {source} as c where {condition}) as c")
@@ -359,12 +415,10 @@ def run_report(
     report = cat.get(name)
     filters = filters if filters is not None else report.defaults
     tr = translator(language or principal.language)
-    query = build_query(settings, principal, report, filters, now)
     con = con or warehouse.connect(settings)
+    query = build_query(settings, principal, report, filters, now, con)
     started = time.perf_counter()
-    cur = con.execute(query.sql, query.params)
-    names = [d[0] for d in cur.description]
-    rows = cur.fetchall()
+    names, rows = _run_list_recent_first(settings, principal, report, filters, now, con, query)
     elapsed = (time.perf_counter() - started) * 1000
     truncated = len(rows) > query.limit
     rows = rows[: query.limit]
@@ -414,6 +468,34 @@ def run_report(
             {"rows": len(out_rows), "filters": filters.to_json()},
         )
     return result
+
+
+def _recent_days(period: Period, zone: str) -> Period | None:
+    """The last RECENT_DAYS local days of a longer period (None when the period is short or open)."""
+    if period.first is None or period.end is None or period.end_utc is None:
+        return None
+    first = period.end - timedelta(days=RECENT_DAYS)
+    if first <= period.first:
+        return None
+    return Period(first, period.end, local_midnight_utc(first, zone), period.end_utc)
+
+
+def _run_list_recent_first(settings, principal, report, filters, now, con, query: Query) -> tuple[list, list]:
+    """Run a query; a list of the newest calls first asks only the period's last days, when they fill it.
+
+    The list shows the newest `limit` calls. When the last RECENT_DAYS days of the period hold more
+    than that, every call before them is older than all the calls shown, so the answer is the same;
+    over a year of a large company that reads a week instead of a year. Otherwise the whole period.
+    """
+    recent = _recent_days(query.period, query.zone) if report.kind == "list" and report.order == "newest" else None
+    if recent is not None:
+        short = build_query(settings, principal, report, filters, now, con, period=recent)
+        cur = con.execute(short.sql, short.params)
+        rows = cur.fetchall()
+        if len(rows) > query.limit:
+            return [d[0] for d in cur.description], rows
+    cur = con.execute(query.sql, query.params)
+    return [d[0] for d in cur.description], cur.fetchall()
 
 
 # Columns whose values the Options form offers (allow-list).

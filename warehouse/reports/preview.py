@@ -144,6 +144,12 @@ def example_connection() -> duckdb.DuckDBPyConnection:
         )
         # reports that name no directory column read `calls_facts` (see warehouse.views): here the same calls
         con.execute("CREATE VIEW calls_facts AS SELECT * FROM calls")
+        # queries that join owners to rows themselves (warehouse.views.with_owners) find the calls' owners
+        con.execute(
+            "CREATE TABLE directory_owners AS SELECT DISTINCT extension, CAST(NULL AS TIMESTAMPTZ) AS valid_from, "
+            "CAST(NULL AS TIMESTAMPTZ) AS valid_to, user_id, user_name, department, cost_centre "
+            "FROM calls WHERE user_id IS NOT NULL"
+        )
         _EXAMPLE = con
     return _EXAMPLE.cursor()
 

@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.ingest.assets import CALLS, DAILY_ROLLUPS, LAKE_POOL, RAW_CDR, RAW_CMR
 from pipelines.defs.ingest.resources import RingledgerResource
 from warehouse.ingest import Ingestor
+from warehouse.offers import rebuild_offers, stale_days
 
 
 def _materialized(context: dg.OpExecutionContext, keys: list[dg.AssetKey], days: list[str], metadata: dict) -> None:
@@ -50,6 +51,21 @@ def rebuild_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerR
     days = Ingestor(ringledger.settings()).rebuild_pending()
     _materialized(context, [CALLS, DAILY_ROLLUPS], days, {})
     return days
+
+
+@dg.op(pool=LAKE_POOL)
+def store_stale_offers(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> int:
+    """Store again the offers of the days stored with another device inventory (or never stored)."""
+    settings = ringledger.settings()
+    days = stale_days(settings)
+    offers = rebuild_offers(settings, days)
+    context.log.info(f"offers of {len(days)} day(s) stored with today's device inventory: {offers} offers")
+    return offers
+
+
+@dg.job(description="Store the incoming-call offers again after the device inventory changed")
+def offers_refresh_job():
+    store_stale_offers()
 
 
 @dg.job(

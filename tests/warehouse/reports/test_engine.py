@@ -216,3 +216,46 @@ def test_option_lists_offer_only_what_the_person_may_see(ravello):
     assert choices(ravello, person(ravello, "marco.bianchi"), "extension") == ["2302", "2303"]
     with pytest.raises(ValueError, match="no choices for column"):
         choices(ravello, person(ravello, "admin"), "other_number")
+
+
+def test_a_list_of_the_newest_calls_reads_the_last_days_first_and_the_rest_when_they_are_not_enough(
+    ravello, monkeypatch
+):
+    import warehouse
+    from warehouse.reports import engine
+
+    admin = person(ravello, "admin")
+    con = warehouse.connect(ravello)
+    first, last = con.execute("select min(started_at)::date, max(started_at)::date from calls where counted").fetchone()
+    assert (last - first).days > engine.RECENT_DAYS
+    since = last - timedelta(days=engine.RECENT_DAYS - 1)
+    recent = con.execute("select count(*) from calls where counted and started_at::date >= ?", [since]).fetchone()[0]
+    total = con.execute("select count(*) from calls where counted").fetchone()[0]
+    assert total > recent > 2
+
+    class Counting:
+        """The lake connection, counting the queries run on it."""
+
+        def __init__(self):
+            self.queries = 0
+
+        def execute(self, *args):
+            self.queries += 1
+            return con.execute(*args)
+
+    def newest(rows: int, counting: Counting):
+        # the start times only: calls that started together are the same row, whichever the list keeps
+        filters = Filters(period="custom", date_from=first, date_to=last, time_zone="UTC", fields=["started_at"])
+        return run_report(ravello, admin, "call_list", filters.merged(max_rows=rows), con=counting)
+
+    for rows, queries in ((recent - 1, 1), (total, 2)):
+        monkeypatch.setattr(engine, "RECENT_DAYS", 7)
+        counting = Counting()
+        shown = newest(rows, counting)
+        # the last days only, or those and then the whole period when they held too few calls
+        assert counting.queries == queries
+        monkeypatch.setattr(engine, "RECENT_DAYS", 100_000)  # never only the last days
+        whole = newest(rows, Counting())
+        assert shown.rows == whole.rows
+        assert shown.truncated == whole.truncated
+        assert len(shown.rows) == rows

@@ -162,13 +162,17 @@ LEGS = [
 ]
 
 
-@pytest.fixture
-def lake(home):
+@pytest.fixture(params=["stored", "from_calls"])
+def lake(home, request):
+    """The crafted calls, with their offers stored as the ingest stores them, or not (worked out from the calls)."""
     (home / "ringledger.toml").write_text(CONFIG, encoding="utf-8")
     from warehouse.config import load_settings
+    from warehouse.offers import rebuild_offers
 
     settings = load_settings()
     write_calls(settings, LEGS, PEOPLE)
+    if request.param == "stored":
+        assert rebuild_offers(settings) > 0
     return settings
 
 
@@ -342,3 +346,32 @@ def test_dialling_rules_come_from_the_country_and_the_access_codes(
         national,
         access,
     )
+
+
+def test_stored_offers_are_read_only_while_the_device_inventory_is_the_one_they_were_stored_with(home):
+    from warehouse.config import load_settings
+    from warehouse.offers import rebuild_offers
+    from warehouse.reports.catalogue import get
+    from warehouse.reports.engine import build_query
+
+    def lines() -> set[str]:
+        return {r["g1"] for r in run_report(load_settings(), ADMIN, "answer_rate_by_extension", DAY).records()}
+
+    def reads_stored() -> bool:
+        return "from offers)" in build_query(load_settings(), ADMIN, get("answer_rate_by_extension"), DAY).sql
+
+    (home / "ringledger.toml").write_text(CONFIG, encoding="utf-8")
+    # someone dials the voicemail port to hear their messages: a port is not a line
+    listen = leg(at(90), at(91), at(90, 2), call_id="V1", extension="5999", device="VM-PORT-1", site="Milano")
+    write_calls(load_settings(), [*LEGS, listen], PEOPLE)
+    rebuild_offers(load_settings())
+    assert reads_stored()
+    assert lines() == {"5101", "5102", "5103"}
+    # the inventory no longer calls VM-* a voicemail port: the stored offers left 5999 out, so the
+    # report works the offers out from the calls until they are stored again
+    (home / "ringledger.toml").write_text(CONFIG.replace('kind = "voicemail"', 'kind = "phone"'), encoding="utf-8")
+    assert not reads_stored()
+    assert "5999" in lines()
+    rebuild_offers(load_settings())
+    assert reads_stored()
+    assert "5999" in lines()

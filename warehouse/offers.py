@@ -1,0 +1,154 @@
+"""Incoming-call offers stored per UTC day (lake dataset `offers`), and when a report may read them.
+
+The incoming call analysis (answer rate by extension, incoming calls by hour) pairs every leg that
+rang a line with the rest of its call (warehouse/sql/offers.sql). Over a year that is the year's legs
+joined to themselves, far past what fits in memory at 100M calls; yet each offer lives within its
+call, seconds or minutes long. So the calls build works the offers out a few days at a time, from
+the calls it has just published, and stores them: a year of answer rates is then a read of offers.
+
+An offer's day is the UTC day of its first ring. Its outcome may depend on the next day's legs (a
+call sent to voicemail just after midnight), so building day d reads the calls of d and d + 1, and
+building a day refreshes the day before when one of that day's offered calls carries on into it.
+
+Which devices are voicemail or conference ports decides which legs are lines, and the inventory can
+change at any time. Each file's name carries a key of the inventory it was built with
+(`offers-k<key>-<id>.parquet`); a report reads the stored offers only when every day of its period
+that has calls was stored with today's key. Otherwise it runs the same query over the calls, which
+gives the same rows, only slower; `ringledger rebuild --offers` stores them again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from warehouse.lake import Lake, LakeWriter
+from warehouse.rating import day_span
+
+OFFERS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
+_KEY = re.compile(r"^offers-k([0-9a-f]+)-")
+
+
+def inventory_key(settings) -> str:
+    """A short key of what decides device kinds: every inventory entry's name or pattern and kind, in order."""
+    entries = [(dev.device.lower(), dev.kind) for dev in (getattr(settings, "devices", None) or [])]
+    return hashlib.sha256(json.dumps(entries).encode()).hexdigest()[:12]
+
+
+def file_key(path: Path | str) -> str | None:
+    """The inventory key an offers file was built with (None for a file not named by this module)."""
+    match = _KEY.match(Path(path).name)
+    return match.group(1) if match else None
+
+
+def offers_sql(legs: str, settings, params) -> str:
+    """offers.sql over a relation of legs (our own SQL text, never user input); values go into `params`."""
+    from warehouse.calls import sql_text
+    from warehouse.reports.inputs import devices_sql
+
+    text = "\n".join(line for line in sql_text("offers.sql").splitlines() if not line.lstrip().startswith("--"))
+    return text.replace("{{legs}}", legs).replace("{{devices}}", devices_sql(settings, params))
+
+
+def _paths(files: list[Path]) -> str:
+    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> bool:
+    """True when a call offered on `day` has legs on the next day (its offers may end differently now)."""
+    offers = lake.files("offers", [day])
+    calls = lake.files("calls", [day + timedelta(days=1)])
+    if not offers or not calls:
+        return False
+    found = con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM read_parquet({_paths(calls)}, union_by_name = true) "
+        f"WHERE call_id IN (SELECT call_id FROM read_parquet({_paths(offers)}, union_by_name = true)))"
+    ).fetchone()
+    return bool(found and found[0])
+
+
+def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
+    """Work out and publish the offers of some UTC days from the lake's calls; returns the offers written.
+
+    The day before the first is done again when one of its offered calls goes on into that day. A day
+    without calls has no offers partition; a day with calls gets a file even when nothing rang a line,
+    so that the day counts as stored.
+    """
+    from warehouse.reports.filters import Params
+
+    lake = writer.lake
+    wanted = set(days)
+    if not wanted:
+        return 0
+    before = min(wanted) - timedelta(days=1)
+    if before not in wanted and _carries_on(con, lake, before):
+        wanted.add(before)
+    read = sorted(wanted | {d + timedelta(days=1) for d in wanted})
+    files = lake.files("calls", read)
+    with_calls = [d for d in sorted(wanted) if lake.files("calls", [d])]
+    written: dict[str, list[Path]] = {str(d): [] for d in sorted(wanted)}
+    total = 0
+    if files and with_calls:
+        params = Params()
+        legs = f"(SELECT * FROM read_parquet({_paths(files)}, union_by_name = true, hive_partitioning = true))"
+        start, end = day_span(min(with_calls))[0], day_span(max(with_calls))[1]
+        params.values["offers_from"], params.values["offers_to"] = start, end
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE offers_span AS SELECT * EXCLUDE (day) FROM ("
+            + offers_sql(legs, settings, params)
+            + ") WHERE started_at >= $offers_from AND started_at < $offers_to",
+            params.values,
+        )
+        key = inventory_key(settings)
+        stage = lake.staging_dir(f"offers-{min(wanted)}-{uuid.uuid4().hex[:8]}")
+        for day in with_calls:
+            first, last = day_span(day)
+            target = stage / f"offers-k{key}-{uuid.uuid4().hex[:12]}.parquet"
+            copied = con.execute(
+                f"COPY (FROM offers_span WHERE started_at >= $first AND started_at < $last "
+                f"ORDER BY extension, started_at) TO '{target}' ({OFFERS_PARQUET})",
+                {"first": first, "last": last},
+            ).fetchone()
+            total += int(copied[0]) if copied else 0
+            written[str(day)] = [target]
+        con.execute("DROP TABLE offers_span")
+    writer.publish("offers", replace=written)
+    return total
+
+
+def stale_days(settings) -> list[date]:
+    """The days with calls whose offers are not stored, or were stored with another device inventory."""
+    lake = Lake(settings.lake_dir)
+    key = inventory_key(settings)
+    stored = lake.manifest("offers").partitions
+    return [
+        date.fromisoformat(day)
+        for day in lake.days("calls")
+        if not stored.get(day) or any(file_key(name) != key for name in stored[day])
+    ]
+
+
+def rebuild_offers(settings, days: list[date] | None = None) -> int:
+    """Store the offers of some days again (every day with calls when None), from the lake's calls."""
+    from warehouse.cucm import new_connection
+
+    lake = Lake(settings.lake_dir)
+    if days is None:
+        days = [date.fromisoformat(d) for d in lake.days("calls")]
+    total = 0
+    con = new_connection()
+    try:
+        with lake.writer() as writer:
+            ordered = sorted(set(days))
+            # a week at a time: each query holds its days' legs, and the day after, in memory
+            for i in range(0, len(ordered), 7):
+                total += build_offers(writer, settings, ordered[i : i + 7], con)
+    finally:
+        con.close()
+    return total
