@@ -23,7 +23,14 @@ import duckdb
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_, Translator, translator
 from warehouse.reports import catalogue as cat
-from warehouse.reports.fields import DEFAULT_LIST_FIELDS, DIMENSIONS, FIELDS, GRANULARITIES, VALUE_LABELS
+from warehouse.reports.fields import (
+    DEFAULT_LIST_FIELDS,
+    DIMENSIONS,
+    FIELDS,
+    GRANULARITIES,
+    LOCAL_START,
+    VALUE_LABELS,
+)
 from warehouse.reports.filters import (
     DEFAULT_ANSWER_WITHIN_S,
     DEFAULT_BLOCKING_PCT,
@@ -277,6 +284,49 @@ def _offers_source(con, settings, period: Period, days: tuple[int, int], params:
     return "(" + (with_owners(offers) if owners else f"select * from {offers}") + ") as c"
 
 
+# Rows a report reads start at most this long before or after its period (lookback, context).
+_LOCAL_MARGIN = timedelta(days=10)
+
+
+def local_start_sql(zone: str, period: Period, params: Params) -> str | None:
+    """`started_at` as local time in `zone` by adding the zone's UTC offset: the same as LOCAL_START.
+
+    DuckDB's time zone conversion costs more than the rest of a grouping report put together when it
+    runs on every call of a year. A zone's offset changes only at its transitions (twice a year, or
+    never), so over a bounded period the local time is the UTC time plus one of a few offsets, picked
+    by comparing the instant with the transitions (found with zoneinfo every six hours, then to the
+    second). None for an open period (the conversion is then left to DuckDB).
+    """
+    if period.start_utc is None or period.end_utc is None:
+        return None
+    tz = zoneinfo.ZoneInfo(zone)
+
+    def offset(at: datetime) -> int:
+        delta = at.astimezone(tz).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    start, end = period.start_utc - _LOCAL_MARGIN, period.end_utc + _LOCAL_MARGIN
+    current = offset(start)
+    offsets, changes = [current], []
+    at = start
+    while at < end:
+        step = min(at + timedelta(hours=6), end)
+        if offset(step) != current:
+            low, high = at, step  # the offset changes after low, at or before high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == current else (low, middle)
+            current = offset(step)
+            changes.append(high.replace(microsecond=0))
+            offsets.append(current)
+        at = step
+    seconds = params.add(offsets[-1] * 1_000_000, "z")  # microseconds
+    for change, value in zip(reversed(changes), reversed(offsets[:-1]), strict=True):
+        before = params.add(change, "z")
+        seconds = f"case when started_at < {before} then {params.add(value * 1_000_000, 'z')} else {seconds} end"
+    return f"make_timestamp(epoch_us(started_at) + {seconds})"
+
+
 @dataclass
 class Query:
     """A report's final SQL, its named parameters, and how to read its output."""
@@ -376,6 +426,10 @@ def build_query(
             con = warehouse.connect(settings)
         owners = bool(_DIRECTORY_COLUMNS.search(text + " " + condition))
         text = text.replace("{{offers}}", _offers_source(con, settings, period, report.context_days, params, owners))
+    if LOCAL_START in text:
+        local = local_start_sql(zone, period, params)
+        if local is not None:
+            text = text.replace(LOCAL_START, local)
     # the calls with their owners from the directory, or without when nothing here names the directory
     source = "calls" if _DIRECTORY_COLUMNS.search(text + " " + condition) else "calls_facts"
     text = text.replace("{{calls}}", f"(select * from {source} as c where {condition}) as c")

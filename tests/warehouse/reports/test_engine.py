@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -259,3 +259,33 @@ def test_a_list_of_the_newest_calls_reads_the_last_days_first_and_the_rest_when_
         assert shown.rows == whole.rows
         assert shown.truncated == whole.truncated
         assert len(shown.rows) == rows
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Rome", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Pacific/Chatham", "UTC"]
+)
+def test_local_time_by_offsets_is_duckdbs_conversion_across_a_year_of_transitions(zone):
+    import duckdb
+
+    from warehouse.reports.engine import local_start_sql
+    from warehouse.reports.fields import LOCAL_START
+    from warehouse.reports.filters import Params, resolve_period
+
+    period = resolve_period(Filters(period="custom", date_from=date(2025, 1, 1), date_to=date(2026, 6, 30)), zone)
+    params = Params()
+    local = local_start_sql(zone, period, params)
+    assert local is not None
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    params.values["zone"] = zone
+    params.values["first"], params.values["end"] = period.start_utc, period.end_utc
+    # every 7 minutes and 13 seconds of the period, so each transition's neighbourhood is met
+    differ = con.execute(
+        f"""
+        select count(*), count(*) filter (where {local} is distinct from {LOCAL_START})
+        from (select unnest(generate_series($first, $end, interval 433 second)) as started_at)
+        """,
+        params.values,
+    ).fetchone()
+    assert differ[0] > 100_000
+    assert differ[1] == 0
