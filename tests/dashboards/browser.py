@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -90,7 +91,10 @@ def settle(page) -> None:
 
 
 def log_in(page, user: str, password: str = "demo") -> None:
-    page.get_by_role("textbox", name="User name").fill(user)
+    name = page.get_by_role("textbox", name="User name")
+    # while Streamlit redraws, the page it leaves may still show a box of that name beside the form
+    expect(name).to_have_count(1, timeout=WAIT_MS)
+    name.fill(user)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("heading", name="Last calls").wait_for()
@@ -99,8 +103,16 @@ def log_in(page, user: str, password: str = "demo") -> None:
 
 def log_out(page) -> None:
     """Log out from the sidebar and wait for the log-in form."""
-    page.locator(".st-key-logout button").click()
-    page.get_by_role("button", name="Log in").wait_for()  # pages may have a "User name" box of their own
+    logout = page.locator(".st-key-logout button")
+    form = page.get_by_role("button", name="Log in")  # pages may have a "User name" box of their own
+    logout.click()
+    try:
+        form.wait_for(timeout=WAIT_MS // 3)
+    except PlaywrightTimeout:
+        # a click that lands while Streamlit reruns the page is lost: click again if still logged in
+        if logout.is_visible():
+            logout.click()
+        form.wait_for()
     settle(page)
 
 
