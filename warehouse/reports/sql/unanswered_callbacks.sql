@@ -63,6 +63,13 @@ visible as (
     where {{where}}
 ),
 
+-- calls a line answered (most of them): left out before the unanswered ones are put together
+reached as (
+    select distinct call_id
+    from legs
+    where answered and not voicemail
+),
+
 unanswered as (
     select
         call_id,
@@ -79,9 +86,8 @@ unanswered as (
         arg_max(cause_code, ended_at) filter (where not voicemail) as last_cause,
         epoch(coalesce(min(answered_at) filter (where voicemail), max(ended_at))) - epoch(min(started_at)) as wait_s
     from legs
-    where call_id in (select call_id from visible)
+    where call_id in (select call_id from visible) and call_id not in (select call_id from reached)
     group by call_id
-    having not bool_or(answered and not voicemail)
 ),
 
 -- the caller's number as E.164 digits
@@ -104,17 +110,19 @@ missed as (
     left join numbering as n on n.site = m.site
 ),
 
--- outgoing calls, their number as E.164 digits (the access code taken off first)
+-- outgoing calls with their rated number, else their number read with the site's rules (the access
+-- code taken off first; only for calls without a rated number: the rest need no regular expression)
 dialled as (
     select
         o.started_at,
         o.answered,
-        o.e164,
+        nullif(ltrim(o.e164, '+'), '') as rated,
         n.site as rule_site,
         n.country_code,
         n.international,
         n.national,
         case
+            when nullif(ltrim(o.e164, '+'), '') is not null then null
             when n.access <> '' then regexp_replace(o.other_number, '^(?:' || n.access || ')', '')
             else o.other_number
         end as number
@@ -123,12 +131,13 @@ dialled as (
     where o.counted and o.direction = 'outgoing' and o.leg_role = 'caller' and o.other_number is not null
 ),
 
+-- their number as E.164 digits
 outgoing as (
     select
         started_at,
         answered,
         coalesce(
-            nullif(ltrim(e164, '+'), ''),
+            rated,
             case
                 when number like '+%' then substr(number, 2)
                 when rule_site is null then number
