@@ -178,7 +178,7 @@ def build_lake(
     want = {"calls": calls, "days": days, "end": END.isoformat(), "template": str(template), "seed": SEED}
     old = _stamp(stamp)
     if old and not force and old.get("want") == want:
-        _store_offers(home)
+        _store_derived(home)
         return LakeInfo(**old["info"])
     started = time.perf_counter()
     _copy_home(template, home)
@@ -208,7 +208,7 @@ def build_lake(
     weight = {wd: rows / n_days for wd, (_n, rows, n_days) in per_wd.items()}
     scale = calls / sum(weight[d.isoweekday()] for d in all_days)
     total = 0
-    pending: dict[str, dict[str, list[Path]]] = {"calls": {}, "daily_rollups": {}}
+    pending: dict[str, dict[str, list[Path]]] = {"calls": {}, "daily_rollups": {}, "quarter_hours": {}}
     with lake.writer() as writer:
         stage = lake.staging_dir(f"bench-{uuid.uuid4().hex[:8]}")
         for i, day in enumerate(all_days):
@@ -223,19 +223,21 @@ def build_lake(
             # already in the order build_day writes (by extension, then time): no sort needed
             con.execute(f"COPY bench_day TO '{target}' ({CALLS_PARQUET})")
             rollup = stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"
-            write_rollup(con, "bench_day", rollup)
+            quarters = stage / f"quarters-{uuid.uuid4().hex[:12]}.parquet"
+            write_rollup(con, "bench_day", rollup, quarters)
             total += con.execute("SELECT count(*) FROM bench_day").fetchall()[0][0]
             pending["calls"][str(day)] = [target]
             pending["daily_rollups"][str(day)] = [rollup]
+            pending["quarter_hours"][str(day)] = [quarters]
             if len(pending["calls"]) >= DAYS_PER_PUBLISH or i == len(all_days) - 1:
                 for dataset, parts in pending.items():
                     writer.publish(dataset, replace=parts)
-                pending = {"calls": {}, "daily_rollups": {}}
+                pending = {"calls": {}, "daily_rollups": {}, "quarter_hours": {}}
                 rate = total / (time.perf_counter() - started)
                 print(f"  lake: {i + 1}/{days} days, {total:,} calls ({rate:,.0f}/s)", file=sys.stderr, flush=True)
         shutil.rmtree(stage, ignore_errors=True)
     con.close()
-    _store_offers(home)
+    _store_derived(home)
     size = sum(f.stat().st_size for f in (home / "lake").rglob("*.parquet"))
     info = LakeInfo(
         home=str(home),
@@ -251,12 +253,31 @@ def build_lake(
     return info
 
 
-def _store_offers(home: Path) -> None:
-    """Store the offers of incoming calls as the calls build does (warehouse.offers), where they are missing."""
+def _store_derived(home: Path) -> None:
+    """Store what the calls build derives from the calls (quarter-hour rollups, offers) where it is missing."""
+    from warehouse.calls import QUARTER_HOURS_SQL, ROLLUP_PARQUET
     from warehouse.config import load_settings
+    from warehouse.cucm import new_connection
+    from warehouse.lake import Lake
     from warehouse.offers import rebuild_offers, stale_days
 
     settings = load_settings(path=home / "ringledger.toml", home=home)
+    lake = Lake(settings.lake_dir)
+    missing = sorted(set(lake.days("calls")) - set(lake.days("quarter_hours")))
+    if missing:
+        con = new_connection()
+        stage = lake.staging_dir(f"bench-quarters-{uuid.uuid4().hex[:8]}")
+        with lake.writer() as writer:
+            parts = {}
+            for day in missing:
+                files = "[" + ", ".join(f"'{f}'" for f in lake.files("calls", [day])) + "]"
+                target = stage / f"quarters-{uuid.uuid4().hex[:12]}.parquet"
+                table = f"read_parquet({files})"
+                con.execute(f"COPY ({QUARTER_HOURS_SQL.format(table=table)}) TO '{target}' ({ROLLUP_PARQUET})")
+                parts[day] = [target]
+            writer.publish("quarter_hours", replace=parts)
+        con.close()
+        print(f"  quarter hours: {len(missing)} days", file=sys.stderr, flush=True)
     days = stale_days(settings)
     if days:
         started = time.perf_counter()

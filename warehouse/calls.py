@@ -1,4 +1,4 @@
-"""Build the `calls`, `daily_rollups` and `offers` partitions of UTC days from the raw CDR and CMR legs.
+"""Build the `calls`, `daily_rollups`, `quarter_hours` and `offers` partitions of UTC days from the raw legs.
 
 Days are built a span at a time: consecutive days (in the order asked) whose raw legs add up to at
 most `SPAN_LEGS` go through one set-based query, one pricing pass and one publish per dataset. The
@@ -168,7 +168,7 @@ def _spans(lake: Lake, days: list[date]) -> list[list[date]]:
 
 
 def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild and publish the calls, daily rollups, rating records and offers of some UTC days; returns the rows.
+    """Rebuild and publish the calls, rollups, rating records and offers of some UTC days; returns the rows.
 
     Each day's partition is replaced, emptied when the day has no calls any more.
     """
@@ -187,10 +187,12 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     # priced table comes sorted by day, extension and time, so that each day's file is a range of it
     pricing = price_calls(con, writer, settings, days)
     con.execute(f"CREATE OR REPLACE TABLE rollup_span AS {ROLLUP_SQL.format(table='calls_day')}")
+    con.execute(f"CREATE OR REPLACE TABLE quarter_span AS {QUARTER_HOURS_SQL.format(table='calls_day')}")
     counts = dict(con.execute("SELECT started_at::DATE, count(*) FROM calls_day GROUP BY 1").fetchall())
     stage = lake.staging_dir(f"calls-{min(days)}-{uuid.uuid4().hex[:8]}")
     calls = {str(d): [stage / f"calls-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
     rollups = {str(d): [stage / f"rollup-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
+    quarters = {str(d): [stage / f"quarters-{uuid.uuid4().hex[:12]}.parquet"] if counts.get(d) else [] for d in days}
 
     def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
         start, end = day_span(day)
@@ -199,6 +201,7 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
         cursor.execute(
             f"COPY (FROM rollup_span WHERE utc_day = DATE '{day}') TO '{rollups[str(day)][0]}' ({ROLLUP_PARQUET})"
         )
+        cursor.execute(f"COPY (FROM quarter_span WHERE {of_day}) TO '{quarters[str(day)][0]}' ({ROLLUP_PARQUET})")
 
     # a day's file is one row group, written by one thread: write the days side by side
     written = [d for d in days if counts.get(d)]
@@ -216,12 +219,14 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
             cursor.close()
     writer.publish("calls", replace=calls)
     writer.publish("daily_rollups", replace=rollups)
+    writer.publish("quarter_hours", replace=quarters)
     writer.publish(
         "rating_days",
         replace={str(d): [pricing.records[d]] if counts.get(d) else [] for d in days},
     )
     con.execute("DROP TABLE calls_day")
     con.execute("DROP TABLE rollup_span")
+    con.execute("DROP TABLE quarter_span")
     # the incoming call analysis's offers, from the calls just published (warehouse.offers)
     build_offers(writer, settings, days, con)
     return sum(counts.values())
@@ -241,9 +246,25 @@ GROUP BY ALL
 """
 
 
-def write_rollup(con: duckdb.DuckDBPyConnection, table: str, target: Path) -> None:
-    """Write the daily rollup of a calls table (a name from our own code, never user input) to a Parquet file."""
+# The counted calls of a table shaped like `calls` per quarter of an hour (UTC) they started in, direction
+# and currency: what the trend report reads over long periods (warehouse.reports.engine). Every time zone
+# is a whole number of quarters off UTC, so the quarters make up any local day, hour or month exactly.
+QUARTER_HOURS_SQL = """
+SELECT to_timestamp((CAST(epoch(started_at) AS BIGINT) // 900) * 900) AS started_at, direction, currency,
+       count(*) AS calls,
+       count(*) FILTER (WHERE missed) AS missed,
+       sum(duration_s) AS duration_s,
+       sum(cost) AS cost
+FROM {table}
+WHERE counted
+GROUP BY ALL
+"""
+
+
+def write_rollup(con: duckdb.DuckDBPyConnection, table: str, target: Path, quarters: Path) -> None:
+    """Write the daily and quarter-hour rollups of a calls table (a name from our own code) to Parquet files."""
     con.execute(f"COPY ({ROLLUP_SQL.format(table=table)}) TO '{target}' ({ROLLUP_PARQUET})")
+    con.execute(f"COPY ({QUARTER_HOURS_SQL.format(table=table)}) TO '{quarters}' ({ROLLUP_PARQUET})")
 
 
 def build_days(writer: LakeWriter, settings: Settings, days: list[date], progress=None) -> int:

@@ -34,6 +34,7 @@ DATASETS = {
     "daily_rollups": "cost, calls and minutes per day, extension, gateway and destination type",
     "directory": "snapshot of users and extension assignments from the app database",
     "numbers": "each distinct dialled number classified once per site dial plan (E.164, nation, type, area, operator)",
+    "quarter_hours": "counted calls, missed calls, seconds and cost per 15 minutes (UTC), direction and currency",
     "offers": "each call offered to a line (incoming call analysis), with its outcome, per day of the first ring",
     "rating_days": "which tariff plan versions priced each day's calls, to find the days a tariff change affects",
 }

@@ -166,7 +166,7 @@ class Warehouse:
         # The directory is joined when the calls are read, so a change of owner or department shows
         # at once; an extension's owner is the one whose assignment covers the call's start.
         db.execute(f"CREATE OR REPLACE VIEW calls AS {with_owners('calls_facts')}")
-        self._build_offer_views()
+        self._build_derived_views()
         rollup_files = self.lake.files("daily_rollups")
         if rollup_files:
             db.execute(
@@ -184,33 +184,41 @@ class Warehouse:
                 "CAST(NULL AS DATE) AS day WHERE false"
             )
 
-    def _build_offer_views(self) -> None:
-        """The stored offers (warehouse.offers), with their lines' owners, and which days they cover."""
+    def _build_derived_views(self) -> None:
+        """What the calls build derives from the calls (offers with their owners, quarter-hour rollups),
+        and which days have it: `derived_days` lists each day with calls, the inventory key its offers
+        were stored with (null: not stored, or parts with different keys) and whether its quarter hours are.
+        """
+        from warehouse.calls import QUARTER_HOURS_SQL
         from warehouse.offers import file_key, offers_sql
         from warehouse.reports.filters import Params
 
         db = self.db
-        files = self.lake.files("offers")
-        if files:
-            base = (
-                f"SELECT * FROM read_parquet({_list(files)}, union_by_name = {self._union(files)}, "
-                "hive_partitioning = true)"
-            )
-        else:
-            # nothing stored: the query's own shape over no calls
-            base = offers_sql("(SELECT * FROM calls_facts WHERE false)", None, Params())
-        db.execute(f"CREATE OR REPLACE VIEW offers_facts AS {base}")
+        no_calls = "(SELECT * FROM calls_facts WHERE false)"
+        no_quarters = f"SELECT *, CAST(NULL AS DATE) AS day FROM ({QUARTER_HOURS_SQL.format(table=no_calls)})"
+        for dataset, view, empty in (
+            ("offers", "offers_facts", offers_sql(no_calls, None, Params())),
+            ("quarter_hours", "quarter_hours", no_quarters),
+        ):
+            files = self.lake.files(dataset)
+            if files:
+                sql = (
+                    f"SELECT * FROM read_parquet({_list(files)}, union_by_name = {self._union(files)}, "
+                    "hive_partitioning = true)"
+                )
+            else:
+                sql = empty  # nothing stored: the query's own shape over no calls
+            db.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
         db.execute(f"CREATE OR REPLACE VIEW offers AS {with_owners('offers_facts')}")
-        # each day with calls, and the inventory key its offers were stored with (null: not stored, or
-        # parts of it stored with different inventories)
-        stored = {}
+        offers = {}
         for day, names in self.lake.manifest("offers").partitions.items():
             keys = {file_key(n) for n in names}
-            stored[day] = keys.pop() if len(keys) == 1 else None
-        rows = [(day, stored.get(day)) for day in self.lake.days("calls")]
-        db.execute("CREATE OR REPLACE TABLE offer_days (day DATE, inventory VARCHAR)")
+            offers[day] = keys.pop() if len(keys) == 1 else None
+        quarters = set(self.lake.days("quarter_hours"))
+        rows = [(day, offers.get(day), day in quarters) for day in self.lake.days("calls")]
+        db.execute("CREATE OR REPLACE TABLE derived_days (day DATE, offers VARCHAR, quarter_hours BOOLEAN)")
         if rows:
-            db.executemany("INSERT INTO offer_days VALUES (?, ?)", rows)
+            db.executemany("INSERT INTO derived_days VALUES (?, ?, ?)", rows)
 
 
 def with_owners(relation: str) -> str:

@@ -321,6 +321,37 @@ def test_stored_offers_give_the_same_answer_figures_as_working_them_out_from_the
     assert stored == worked_out
 
 
+def test_the_trend_from_quarter_hours_is_the_trend_from_the_calls(loaded, monkeypatch):
+    from warehouse.access import Assignment, Principal
+    from warehouse.reports import Filters, run_report
+    from warehouse.reports import engine as engine_module
+    from warehouse.reports.catalogue import get
+
+    settings = loaded[0]
+    admin = Principal("admin", role="administrator", time_zone="UTC", language="en", assignments=())
+    days = Filters(period="custom", date_from=(END - timedelta(days=3)).date(), date_to=END.date())
+    runs = [
+        days.merged(granularity="hour", time_zone="UTC"),
+        days.merged(granularity="day", time_zone="Europe/Rome", traffic="external"),
+        days.merged(granularity="hour", time_zone="Asia/Kolkata"),
+        days.merged(granularity="day", time_zone="America/New_York", traffic="internal"),
+        Filters(period="all", granularity="month", time_zone="Europe/London"),
+    ]
+    for filters in runs:
+        assert "quarter_hours" in engine_module.build_query(settings, admin, get("trend"), filters).sql
+    # a filter the quarters cannot answer, or a reader who may not see every call: from the calls
+    filtered = engine_module.build_query(settings, admin, get("trend"), days.merged(gateways=["x"]))
+    assert "quarter_hours" not in filtered.sql
+    user = Principal("u", role="user", time_zone="UTC", language="en", assignments=(Assignment("2105"),))
+    assert "quarter_hours" not in engine_module.build_query(settings, user, get("trend"), days).sql
+    rolled = [run_report(settings, admin, "trend", filters).rows for filters in runs]
+    monkeypatch.setattr(engine_module, "reads_rollup", lambda *args: False)
+    from_calls = [run_report(settings, admin, "trend", filters).rows for filters in runs]
+    assert all(rolled)
+    assert len(rolled[0]) > 48  # hours of the demo's days
+    assert rolled == from_calls
+
+
 def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monkeypatch):
     from warehouse import calls as calls_module
     from warehouse.ingest import rebuild_days

@@ -169,6 +169,9 @@ class ReportDef:
     # read {{context}}: every call (unscoped, unfiltered) from `before` days before the period to `after`
     # days after it, to tell what became of a call the person sees (overflow, call-back); nothing of it is shown
     context_days: tuple[int, int] | None = None
+    # the same report from the quarter-hour rollups, for a reader who may see every call and sets no
+    # option but the period and the traffic (warehouse.reports.engine.reads_rollup)
+    rollup_sql: str | None = None
     options: tuple[str, ...] = ()  # report-specific options it takes (filters.REPORT_OPTIONS)
     # a pure computation on the query's rows (dicts) before they are shown, given the run's ReportOptions
     compute: Callable[[list[dict], object], list[dict]] | None = None
@@ -522,6 +525,7 @@ _BUILT_IN = [
         N_("How do calls, minutes and cost change over time?"),
         "trend.sql",
         kind="trend",
+        rollup_sql="trend_rollup.sql",
         defaults=Filters(period="last_12_months", granularity="month"),
         chart=Chart(kind="line", stacked=("outgoing", "incoming", "internal"), top=400),
     ),
