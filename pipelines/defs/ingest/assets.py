@@ -1,4 +1,4 @@
-"""CDR ingest assets: raw legs, calls and daily rollups, partitioned by UTC day."""
+"""CDR ingest assets: raw legs, calls, rollups and incoming-call offers, partitioned by UTC day."""
 
 from datetime import date
 
@@ -16,6 +16,10 @@ RAW_CDR = dg.AssetKey("raw_cdr")
 RAW_CMR = dg.AssetKey("raw_cmr")
 CALLS = dg.AssetKey("calls")
 DAILY_ROLLUPS = dg.AssetKey("daily_rollups")
+QUARTER_HOURS = dg.AssetKey("quarter_hours")
+OFFERS = dg.AssetKey("offers")
+# Everything a rebuild of a day's calls writes again.
+CALLS_AND_DERIVED = [CALLS, DAILY_ROLLUPS, QUARTER_HOURS, OFFERS]
 LAKE_POOL = "lake_writer"
 
 
@@ -52,13 +56,24 @@ def raw_legs(context: dg.AssetExecutionContext, ringledger: RingledgerResource):
             description="Calls, minutes and cost per day, extension, site, gateway and destination type",
             deps=[CALLS],
         ),
+        dg.AssetSpec(
+            QUARTER_HOURS,
+            description="Counted calls, missed calls, minutes and cost per 15 minutes, direction and currency",
+            deps=[CALLS],
+        ),
+        dg.AssetSpec(
+            OFFERS,
+            description="Each call offered to a line and what became of it, by UTC day of the first ring",
+            # an offer's outcome may depend on the next day's legs
+            deps=[dg.AssetDep(CALLS, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1))],
+        ),
     ],
     partitions_def=DAILY,
     group_name="ingest",
     pool=LAKE_POOL,
 )
 def calls_and_rollups(context: dg.AssetExecutionContext, ringledger: RingledgerResource):
-    """Rebuild the calls and daily rollups of one UTC day from its raw legs."""
+    """Rebuild the calls of one UTC day from its raw legs, and what is derived from them."""
     settings = ringledger.settings()
     lake = Lake(settings.lake_dir)
     day = date.fromisoformat(context.partition_key)
@@ -67,3 +82,5 @@ def calls_and_rollups(context: dg.AssetExecutionContext, ringledger: RingledgerR
     Ingestor(settings).clear_dirty([day])
     yield dg.MaterializeResult(asset_key=CALLS, metadata={"rows": rows})
     yield dg.MaterializeResult(asset_key=DAILY_ROLLUPS, metadata={"calls": rows})
+    yield dg.MaterializeResult(asset_key=QUARTER_HOURS, metadata={"calls": rows})
+    yield dg.MaterializeResult(asset_key=OFFERS, metadata={"calls": rows})

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import CALLS, DAILY_ROLLUPS, LAKE_POOL, RAW_CDR, RAW_CMR
+from pipelines.defs.ingest.assets import CALLS_AND_DERIVED, LAKE_POOL, OFFERS, RAW_CDR, RAW_CMR
 from pipelines.defs.ingest.resources import RingledgerResource
 from warehouse.ingest import Ingestor
 from warehouse.offers import rebuild_offers, stale_days
@@ -32,7 +32,7 @@ def ingest_inbox(context: dg.OpExecutionContext, ringledger: RingledgerResource)
         sorted(report.days),
         {"files": report.loaded, "cdr_rows": report.cdr_rows, "rejects": report.rejects},
     )
-    _materialized(context, [CALLS, DAILY_ROLLUPS], report.rebuilt_days, {"calls_rows": report.calls_rows})
+    _materialized(context, CALLS_AND_DERIVED, report.rebuilt_days, {"calls_rows": report.calls_rows})
     for name, error in report.failed:
         context.log.warning(f"{name}: {error}")
     return {
@@ -49,7 +49,7 @@ def ingest_inbox(context: dg.OpExecutionContext, ringledger: RingledgerResource)
 def rebuild_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> list[str]:
     """Rebuild the calls of the days whose raw data, tariffs or configuration changed."""
     days = Ingestor(ringledger.settings()).rebuild_pending()
-    _materialized(context, [CALLS, DAILY_ROLLUPS], days, {})
+    _materialized(context, CALLS_AND_DERIVED, days, {})
     return days
 
 
@@ -60,6 +60,7 @@ def store_stale_offers(context: dg.OpExecutionContext, ringledger: RingledgerRes
     days = stale_days(settings)
     offers = rebuild_offers(settings, days)
     context.log.info(f"offers of {len(days)} day(s) stored with today's device inventory: {offers} offers")
+    _materialized(context, [OFFERS], [str(d) for d in days], {"reason": "device inventory"})
     return offers
 
 

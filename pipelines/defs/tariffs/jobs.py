@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import CALLS, DAILY_ROLLUPS, LAKE_POOL
+from pipelines.defs.ingest.assets import CALLS_AND_DERIVED, LAKE_POOL
 from pipelines.defs.ingest.resources import RingledgerResource
 from warehouse.ingest import Ingestor
 from warehouse.rating import affected_days, mark_days
@@ -17,7 +17,7 @@ def rerate_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerRe
     rebuilt = Ingestor(settings).rebuild_pending()
     context.log.info(f"{len(days)} day(s) priced with changed tariffs; {len(rebuilt)} day(s) rebuilt")
     for day in rebuilt:
-        for key in (CALLS, DAILY_ROLLUPS):
+        for key in CALLS_AND_DERIVED:
             context.log_event(dg.AssetMaterialization(asset_key=key, partition=day, metadata={"reason": "tariffs"}))
     return rebuilt
 
