@@ -258,7 +258,7 @@ def _store_derived(home: Path) -> None:
     from warehouse.calls import QUARTER_HOURS_SQL, ROLLUP_PARQUET
     from warehouse.config import load_settings
     from warehouse.cucm import new_connection
-    from warehouse.lake import Lake
+    from warehouse.lake import Lake, sql_paths
     from warehouse.offers import rebuild_offers, stale_days
 
     settings = load_settings(path=home / "ringledger.toml", home=home)
@@ -270,9 +270,8 @@ def _store_derived(home: Path) -> None:
         with lake.writer() as writer:
             parts = {}
             for day in missing:
-                files = "[" + ", ".join(f"'{f}'" for f in lake.files("calls", [day])) + "]"
                 target = stage / f"quarters-{uuid.uuid4().hex[:12]}.parquet"
-                table = f"read_parquet({files})"
+                table = f"read_parquet({sql_paths(lake.files('calls', [day]))})"
                 con.execute(f"COPY ({QUARTER_HOURS_SQL.format(table=table)}) TO '{target}' ({ROLLUP_PARQUET})")
                 parts[day] = [target]
             writer.publish("quarter_hours", replace=parts)

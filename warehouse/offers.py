@@ -14,7 +14,8 @@ Which devices are voicemail or conference ports decides which legs are lines, an
 change at any time. Each file's name carries a key of the inventory it was built with
 (`offers-k<key>-<id>.parquet`); a report reads the stored offers only when every day of its period
 that has calls was stored with today's key. Otherwise it runs the same query over the calls, which
-gives the same rows, only slower; `ringledger rebuild --offers` stores them again.
+gives the same rows, only slower, until the pipeline's `offers_inventory_sensor` has stored them again
+(`rebuild_offers`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.lake import Lake, LakeWriter
+from warehouse.lake import Lake, LakeWriter, sql_paths
 from warehouse.rating import day_span
 
 OFFERS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
@@ -56,10 +57,6 @@ def offers_sql(legs: str, settings, params) -> str:
     return text.replace("{{legs}}", legs).replace("{{devices}}", devices_sql(settings, params))
 
 
-def _paths(files: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-
-
 def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> bool:
     """True when a call offered on `day` has legs on the next day (its offers may end differently now)."""
     offers = lake.files("offers", [day])
@@ -67,8 +64,8 @@ def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> bool:
     if not offers or not calls:
         return False
     found = con.execute(
-        f"SELECT EXISTS (SELECT 1 FROM read_parquet({_paths(calls)}, union_by_name = true) "
-        f"WHERE call_id IN (SELECT call_id FROM read_parquet({_paths(offers)}, union_by_name = true)))"
+        f"SELECT EXISTS (SELECT 1 FROM read_parquet({sql_paths(calls)}, union_by_name = true) "
+        f"WHERE call_id IN (SELECT call_id FROM read_parquet({sql_paths(offers)}, union_by_name = true)))"
     ).fetchone()
     return bool(found and found[0])
 
@@ -96,7 +93,7 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
     total = 0
     if files and with_calls:
         params = Params()
-        legs = f"(SELECT * FROM read_parquet({_paths(files)}, union_by_name = true, hive_partitioning = true))"
+        legs = f"(SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = true, hive_partitioning = true))"
         start, end = day_span(min(with_calls))[0], day_span(max(with_calls))[1]
         params.values["offers_from"], params.values["offers_to"] = start, end
         con.execute(

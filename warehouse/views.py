@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse.lake import Lake
+from warehouse.lake import Lake, sql_paths
 from warehouse.schemas import empty_raw
 
 REJECT_COLUMNS = "source_file, source_line, kind, reason, raw, day"
@@ -44,10 +44,6 @@ _DIRECTORY_EXTENSIONS = pa.schema(
     ]
 )
 DIRECTORY_SCHEMAS = {"users": _DIRECTORY_USERS, "extensions": _DIRECTORY_EXTENSIONS}
-
-
-def _list(files: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
 
 
 class Warehouse:
@@ -108,7 +104,7 @@ class Warehouse:
         files = self.lake.files(dataset)
         if files:
             return (
-                f"SELECT * FROM read_parquet({_list(files)}, union_by_name = {self._union(files)}, "
+                f"SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = {self._union(files)}, "
                 f"hive_partitioning = {'true' if hive else 'false'})"
             )
         return f"SELECT * FROM {self._empty(f'_empty_{dataset}', empty)}"
@@ -135,14 +131,14 @@ class Warehouse:
         for name, schema in DIRECTORY_SCHEMAS.items():
             files = [f for f in self.lake.files("directory") if f.name.startswith(name)]
             if files:
-                sql = f"SELECT * FROM read_parquet({_list(files)}, hive_partitioning = false)"
+                sql = f"SELECT * FROM read_parquet({sql_paths(files)}, hive_partitioning = false)"
             else:
                 sql = f"SELECT * FROM {self._empty(f'_empty_directory_{name}', schema.empty_table())}"
             db.execute(f"CREATE OR REPLACE VIEW directory_{name} AS {sql}")
         calls_files = self.lake.files("calls")
         if calls_files:
             base = (
-                f"read_parquet({_list(calls_files)}, union_by_name = {self._union(calls_files)}, "
+                f"read_parquet({sql_paths(calls_files)}, union_by_name = {self._union(calls_files)}, "
                 "hive_partitioning = true)"
             )
         else:
@@ -170,7 +166,7 @@ class Warehouse:
         rollup_files = self.lake.files("daily_rollups")
         if rollup_files:
             db.execute(
-                f"CREATE OR REPLACE VIEW daily_rollups AS SELECT * FROM read_parquet({_list(rollup_files)}, "
+                f"CREATE OR REPLACE VIEW daily_rollups AS SELECT * FROM read_parquet({sql_paths(rollup_files)}, "
                 "union_by_name = true, hive_partitioning = true)"
             )
         else:
@@ -203,7 +199,7 @@ class Warehouse:
             files = self.lake.files(dataset)
             if files:
                 sql = (
-                    f"SELECT * FROM read_parquet({_list(files)}, union_by_name = {self._union(files)}, "
+                    f"SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = {self._union(files)}, "
                     "hive_partitioning = true)"
                 )
             else:
