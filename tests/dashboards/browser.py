@@ -101,18 +101,22 @@ def log_in(page, user: str, password: str = "demo") -> None:
     settle(page)
 
 
+def click_for(button, shown) -> None:
+    """Click `button` and wait for `shown`; a click that lands while Streamlit reruns the page is lost,
+    so when nothing shows for a while and the button is still there, click it once more."""
+    button.click()
+    try:
+        shown.wait_for(timeout=WAIT_MS // 3)
+    except PlaywrightTimeout:
+        if button.is_visible():
+            button.click()
+        shown.wait_for()
+
+
 def log_out(page) -> None:
     """Log out from the sidebar and wait for the log-in form."""
-    logout = page.locator(".st-key-logout button")
-    form = page.get_by_role("button", name="Log in")  # pages may have a "User name" box of their own
-    logout.click()
-    try:
-        form.wait_for(timeout=WAIT_MS // 3)
-    except PlaywrightTimeout:
-        # a click that lands while Streamlit reruns the page is lost: click again if still logged in
-        if logout.is_visible():
-            logout.click()
-        form.wait_for()
+    # pages may have a "User name" box of their own: the form is known by its button
+    click_for(page.locator(".st-key-logout button"), page.get_by_role("button", name="Log in"))
     settle(page)
 
 

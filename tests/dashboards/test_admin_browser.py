@@ -18,7 +18,17 @@ from tests.admin_home import (
     admin_home,  # noqa: F401
     admin_template,  # noqa: F401
 )
-from tests.dashboards.browser import ARTIFACTS, CHROMIUM_ARGS, WAIT_MS, log_in, log_out, open_page, serve_portal, settle
+from tests.dashboards.browser import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    WAIT_MS,
+    click_for,
+    log_in,
+    log_out,
+    open_page,
+    serve_portal,
+    settle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -134,8 +144,7 @@ def test_a_broken_deck_shows_its_lines_a_good_one_installs_and_a_month_is_rerate
         tab.get_by_text("Replace the installed plan of the same name").click()
         settle(tab)
     expect(replace).to_be_checked()
-    tab.locator(".st-key-tar_check button").click()
-    tab.get_by_text("it-carrier.csv reads without problems").wait_for()
+    click_for(tab.locator(".st-key-tar_check button"), tab.get_by_text("it-carrier.csv reads without problems"))
     settle(tab)
     tab.locator(".st-key-tar_install button").click()
     tab.get_by_text("Installed: it-carrier.").wait_for()

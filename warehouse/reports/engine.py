@@ -252,21 +252,28 @@ def _context_sql(period: Period, days: tuple[int, int], params: Params, source: 
     )
 
 
+def _all_days_stored(con, settings, period: Period, missing: str, values: dict[str, object]) -> bool:
+    """True when no day of the period that has calls is `missing` what the calls build derives (derived_days)."""
+    if con is None:
+        import warehouse
+
+        con = warehouse.connect(settings)
+    if period.start_utc is not None and period.end_utc is not None:
+        missing = f"({missing}) and day between $first and $last"
+        last = (period.end_utc - timedelta(microseconds=1)).date()
+        values = {**values, "first": period.start_utc.date(), "last": last}
+    try:
+        row = con.execute(f"select count(*) from derived_days where {missing}", values).fetchone()
+    except duckdb.CatalogException:
+        return False  # a connection without the lake's views (the report previews' example calls)
+    return row is not None and row[0] == 0
+
+
 def offers_stored(con, settings, period: Period) -> bool:
     """True when every day of the period that has calls has its offers stored with today's inventory."""
     from warehouse.offers import inventory_key
 
-    conditions = ["offers is distinct from $key"]
-    values: dict[str, object] = {"key": inventory_key(settings)}
-    if period.start_utc is not None and period.end_utc is not None:
-        conditions.append("day between $first and $last")
-        values["first"] = period.start_utc.date()
-        values["last"] = (period.end_utc - timedelta(microseconds=1)).date()
-    try:
-        row = con.execute(f"select count(*) from derived_days where {' and '.join(conditions)}", values).fetchone()
-    except duckdb.CatalogException:
-        return False  # a connection without the lake's views (the report previews' example calls)
-    return row is not None and row[0] == 0
+    return _all_days_stored(con, settings, period, "offers is distinct from $key", {"key": inventory_key(settings)})
 
 
 # Options a rollup cannot answer: a report reads its rollup only when none of these is set.
@@ -292,21 +299,7 @@ def reads_rollup(con, settings, report: cat.ReportDef, filters: Filters, who: Pr
         return False
     if any(getattr(filters, name) for name in _NOT_IN_ROLLUPS) or filters.conditions or filters.quality != "all":
         return False
-    if con is None:
-        import warehouse
-
-        con = warehouse.connect(settings)
-    values: dict[str, object] = {}
-    condition = "not quarter_hours"
-    if period.start_utc is not None and period.end_utc is not None:
-        condition += " and day between $first and $last"
-        values["first"] = period.start_utc.date()
-        values["last"] = (period.end_utc - timedelta(microseconds=1)).date()
-    try:
-        row = con.execute(f"select count(*) from derived_days where {condition}", values).fetchone()
-    except duckdb.CatalogException:
-        return False  # a connection without the lake's views (the report previews' example calls)
-    return row is not None and row[0] == 0
+    return _all_days_stored(con, settings, period, "not quarter_hours", {})
 
 
 def _offers_source(con, settings, period: Period, days: tuple[int, int], params: Params, owners: bool) -> str:

@@ -2,29 +2,17 @@
 -- Tokens: {{calls}}, {{bucket}} (from the allow-list of granularities). Parameters: $zone, $limit.
 
 with filtered as (
-    select * from {{calls}}
-),
-
-bucketed as (
     select
-        {{bucket}} as g1,
-        count(*) as calls,
-        count(*) filter (where direction = 'outgoing') as outgoing,
-        count(*) filter (where direction = 'incoming') as incoming,
-        count(*) filter (where direction = 'internal') as internal,
-        count(*) filter (where missed) as missed,
-        sum(duration_s) as duration_s,
-        sum(cost) as cost,
-        min(currency) as currency
-    from filtered
-    group by 1
-),
-
-final as (
-    select *
-    from bucketed
-    order by g1
-    limit $limit
+        started_at,
+        direction,
+        currency,
+        1 as calls,
+        case when missed then 1 else 0 end as missed,
+        duration_s,
+        cost
+    from {{calls}}
 )
 
-select * from final
+select * from {{sql:trend_buckets}} as t
+order by g1
+limit $limit

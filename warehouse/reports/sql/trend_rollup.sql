@@ -9,28 +9,8 @@ with filtered as (
     select *
     from (select *, true as counted from quarter_hours) as c
     where {{where}}
-),
-
-bucketed as (
-    select
-        {{bucket}} as g1,
-        sum(calls) as calls,
-        coalesce(sum(calls) filter (where direction = 'outgoing'), 0) as outgoing,
-        coalesce(sum(calls) filter (where direction = 'incoming'), 0) as incoming,
-        coalesce(sum(calls) filter (where direction = 'internal'), 0) as internal,
-        sum(missed) as missed,
-        sum(duration_s) as duration_s,
-        sum(cost) as cost,
-        min(currency) as currency
-    from filtered
-    group by 1
-),
-
-final as (
-    select *
-    from bucketed
-    order by g1
-    limit $limit
 )
 
-select * from final
+select * from {{sql:trend_buckets}} as t
+order by g1
+limit $limit
