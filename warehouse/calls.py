@@ -203,20 +203,7 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
         )
         cursor.execute(f"COPY (FROM quarter_span WHERE {of_day}) TO '{quarters[str(day)][0]}' ({ROLLUP_PARQUET})")
 
-    # a day's file is one row group, written by one thread: write the days side by side
-    written = [d for d in days if counts.get(d)]
-    cursors = [con.cursor() for _ in range(min(WRITERS, len(written)))]
-
-    def write_share(i: int) -> None:
-        for day in written[i :: len(cursors)]:
-            write(cursors[i], day)
-
-    try:
-        with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
-            list(pool.map(write_share, range(len(cursors))))
-    finally:
-        for cursor in cursors:
-            cursor.close()
+    write_days(con, [d for d in days if counts.get(d)], write)
     writer.publish("calls", replace=calls)
     writer.publish("daily_rollups", replace=rollups)
     writer.publish("quarter_hours", replace=quarters)
@@ -230,6 +217,26 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     # the incoming call analysis's offers, from the calls just published (warehouse.offers)
     build_offers(writer, settings, days, con)
     return sum(counts.values())
+
+
+def write_days(con: duckdb.DuckDBPyConnection, days: list[date], write) -> None:
+    """Call `write(cursor, day)` for each day, WRITERS days side by side, each on a cursor of `con`.
+
+    A day's file is one row group, written by one thread; the tables written from must be regular
+    tables (a cursor does not see another's temporary ones).
+    """
+    cursors = [con.cursor() for _ in range(min(WRITERS, len(days)))]
+
+    def write_share(i: int) -> None:
+        for day in days[i :: len(cursors)]:
+            write(cursors[i], day)
+
+    try:
+        with ThreadPoolExecutor(max_workers=len(cursors) or 1) as pool:
+            list(pool.map(write_share, range(len(cursors))))
+    finally:
+        for cursor in cursors:
+            cursor.close()
 
 
 # The daily rollup of a table shaped like `calls` (cost, calls and minutes per day, extension, gateway, destination).

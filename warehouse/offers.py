@@ -77,6 +77,7 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
     without calls has no offers partition; a day with calls gets a file even when nothing rang a line,
     so that the day counts as stored.
     """
+    from warehouse.calls import write_days
     from warehouse.reports.filters import Params
 
     lake = writer.lake
@@ -97,23 +98,27 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
         start, end = day_span(min(with_calls))[0], day_span(max(with_calls))[1]
         params.values["offers_from"], params.values["offers_to"] = start, end
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE offers_span AS SELECT * EXCLUDE (day) FROM ("
+            "CREATE OR REPLACE TABLE offers_span AS SELECT * EXCLUDE (day) FROM ("
             + offers_sql(legs, settings, params)
-            + ") WHERE started_at >= $offers_from AND started_at < $offers_to",
+            + ") WHERE started_at >= $offers_from AND started_at < $offers_to ORDER BY extension, started_at",
             params.values,
         )
         key = inventory_key(settings)
         stage = lake.staging_dir(f"offers-{min(wanted)}-{uuid.uuid4().hex[:8]}")
-        for day in with_calls:
+        written.update({str(d): [stage / f"offers-k{key}-{uuid.uuid4().hex[:12]}.parquet"] for d in with_calls})
+        counted: list[int] = []
+
+        def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
             first, last = day_span(day)
-            target = stage / f"offers-k{key}-{uuid.uuid4().hex[:12]}.parquet"
-            copied = con.execute(
-                f"COPY (FROM offers_span WHERE started_at >= $first AND started_at < $last "
-                f"ORDER BY extension, started_at) TO '{target}' ({OFFERS_PARQUET})",
+            copied = cursor.execute(
+                f"COPY (FROM offers_span WHERE started_at >= $first AND started_at < $last) "
+                f"TO '{written[str(day)][0]}' ({OFFERS_PARQUET})",
                 {"first": first, "last": last},
             ).fetchone()
-            total += int(copied[0]) if copied else 0
-            written[str(day)] = [target]
+            counted.append(int(copied[0]) if copied else 0)
+
+        write_days(con, with_calls, write)
+        total = sum(counted)
         con.execute("DROP TABLE offers_span")
     writer.publish("offers", replace=written)
     return total

@@ -25,8 +25,12 @@
 -- Tokens: {{legs}} (a relation with the columns of `calls`: every leg of the calls, including the legs
 -- that came after the offers), {{devices}} (the inventory, warehouse.reports.inputs.devices_sql).
 
+-- the columns that decide the offers; the wide rows are read again only for each offer's first leg
 with legs_in as (
-    select * from {{legs}}
+    select
+        call_id, leg_id, leg_role, extension, original_called_number, forwarded, counted, device, hunt_pilot,
+        started_at, answered_at, ended_at, cause_code
+    from {{legs}}
 ),
 
 inventory as (
@@ -87,8 +91,7 @@ offers as (
         max(ended_at) as ended_at,
         arg_max(cause_code, ended_at) as last_cause,
         -- the first leg: the earliest (the lowest leg id and role among legs that started together)
-        arg_min(leg_id, (started_at, leg_id, leg_role)) as first_leg,
-        arg_min(leg_role, (started_at, leg_id, leg_role)) as first_role
+        min({'started_at': started_at, 'leg_id': leg_id, 'leg_role': leg_role}) as first_leg
     from rang
     group by call_id, target
 ),
@@ -105,7 +108,7 @@ went_on as (
 )
 
 select
-    l.* exclude (target, sent_on) replace (
+    l.* replace (
         f.target as extension,
         f.answered_at as answered_at,
         f.ended_at as ended_at,
@@ -121,6 +124,9 @@ select
     end as outcome,
     epoch(coalesce(f.answered_at, f.ended_at)) - epoch(f.started_at) as wait_s
 from offers as f
-join rang as l
-    on l.call_id = f.call_id and l.target = f.target and l.leg_id = f.first_leg and l.leg_role = f.first_role
+join (select * from {{legs}}) as l
+    on l.call_id = f.call_id
+    and l.leg_id = f.first_leg.leg_id
+    and l.leg_role = f.first_leg.leg_role
+    and l.started_at = f.started_at
 left join went_on as w on w.call_id = f.call_id and w.target = f.target
