@@ -258,8 +258,9 @@ def _store_derived(home: Path) -> None:
     from warehouse.calls import QUARTER_HOURS_SQL, ROLLUP_PARQUET
     from warehouse.config import load_settings
     from warehouse.cucm import new_connection
-    from warehouse.lake import Lake, sql_paths
+    from warehouse.lake import Lake
     from warehouse.offers import rebuild_offers, stale_days
+    from warehouse.querytext import sql_paths
 
     settings = load_settings(path=home / "ringledger.toml", home=home)
     lake = Lake(settings.lake_dir)

@@ -19,6 +19,7 @@ from decimal import Decimal
 from importlib import resources
 
 from warehouse.access import Principal, mask_digits, mask_result, scoped_query
+from warehouse.querytext import strip_comments
 from warehouse.reports.filters import local_midnight_utc
 
 DIRECTIONS = ("outgoing", "incoming", "internal", "tandem")
@@ -269,7 +270,7 @@ def outgoing_activity(settings, principal: Principal, *, now: datetime | None = 
     first = today - timedelta(days=6)
     since = local_midnight_utc(first, zone)
     sql = resources.files("warehouse").joinpath("sql", "outgoing_by_hour.sql").read_text(encoding="utf-8")
-    text = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    text = strip_comments(sql)
     con = con or warehouse.connect(settings)
     rows = scoped_query(con, principal, text, {"zone": zone, "since": since, "first_day": since.date()}).fetchall()
     by_hour: dict[datetime, tuple[int, int, Decimal | None]] = {}

@@ -51,11 +51,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
-def sql_paths(files: Iterable[Path | str]) -> str:
-    """Files as a DuckDB list literal of paths (for read_parquet, which takes no list parameter in a view)."""
-    return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
-
-
 def partition_dir(day: date | str) -> str:
     """The Hive partition folder name of a UTC day."""
     return f"day={day}"

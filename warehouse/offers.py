@@ -29,7 +29,8 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.lake import Lake, LakeWriter, sql_paths
+from warehouse.lake import Lake, LakeWriter
+from warehouse.querytext import sql_paths, strip_comments
 from warehouse.rating import day_span
 
 OFFERS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
@@ -53,7 +54,7 @@ def offers_sql(legs: str, settings, params) -> str:
     from warehouse.calls import sql_text
     from warehouse.reports.inputs import devices_sql
 
-    text = "\n".join(line for line in sql_text("offers.sql").splitlines() if not line.lstrip().startswith("--"))
+    text = strip_comments(sql_text("offers.sql"))
     return text.replace("{{legs}}", legs).replace("{{devices}}", devices_sql(settings, params))
 
 
@@ -124,16 +125,21 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
     return total
 
 
+def stored_keys(lake: Lake) -> dict[str, str | None]:
+    """Each day with stored offers and the inventory key they were built with (None: files with different keys)."""
+    keys = {}
+    for day, names in lake.manifest("offers").partitions.items():
+        found = {file_key(name) for name in names}
+        keys[day] = found.pop() if len(found) == 1 else None
+    return keys
+
+
 def stale_days(settings) -> list[date]:
     """The days with calls whose offers are not stored, or were stored with another device inventory."""
     lake = Lake(settings.lake_dir)
     key = inventory_key(settings)
-    stored = lake.manifest("offers").partitions
-    return [
-        date.fromisoformat(day)
-        for day in lake.days("calls")
-        if not stored.get(day) or any(file_key(name) != key for name in stored[day])
-    ]
+    stored = stored_keys(lake)
+    return [date.fromisoformat(day) for day in lake.days("calls") if stored.get(day) != key]
 
 
 def rebuild_offers(settings, days: list[date] | None = None) -> int:
@@ -143,14 +149,15 @@ def rebuild_offers(settings, days: list[date] | None = None) -> int:
     lake = Lake(settings.lake_dir)
     if days is None:
         days = [date.fromisoformat(d) for d in lake.days("calls")]
-    total = 0
     con = new_connection()
     try:
         with lake.writer() as writer:
-            ordered = sorted(set(days))
-            # a week at a time: each query holds its days' legs, and the day after, in memory
-            for i in range(0, len(ordered), 7):
-                total += build_offers(writer, settings, ordered[i : i + 7], con)
+            return build_offers_by_week(writer, settings, days, con)
     finally:
         con.close()
-    return total
+
+
+def build_offers_by_week(writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
+    """`build_offers` a week of days at a time (each query holds its days' legs, and the day after, in memory)."""
+    ordered = sorted(set(days))
+    return sum(build_offers(writer, settings, ordered[i : i + 7], con) for i in range(0, len(ordered), 7))

@@ -286,12 +286,11 @@ def _anonymise_lake(writer: LakeWriter, settings: Settings, dataset: str, days: 
 def _store_offers_again(writer: LakeWriter, settings: Settings, days: list[date]) -> None:
     """The offers of anonymised days, from their anonymised calls (offers hold the callers' numbers too)."""
     from warehouse.cucm import new_connection
-    from warehouse.offers import build_offers
+    from warehouse.offers import build_offers_by_week
 
     con = new_connection(threads=1, memory_limit="1GB")
     try:
-        for i in range(0, len(days), 7):
-            build_offers(writer, settings, days[i : i + 7], con)
+        build_offers_by_week(writer, settings, days, con)
     finally:
         con.close()
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from warehouse.lake import Lake, sql_paths
+from warehouse.lake import Lake
+from warehouse.querytext import sql_paths
 from warehouse.schemas import empty_raw
 
 REJECT_COLUMNS = "source_file, source_line, kind, reason, raw, day"
@@ -100,13 +101,16 @@ class Warehouse:
                 return "true"
         return "false"
 
-    def _table_sql(self, dataset: str, empty: pa.Table | None, hive: bool = True) -> str:
+    def _table_sql(self, dataset: str, empty: pa.Table | str, hive: bool = True) -> str:
+        """The dataset's files, or when it has none an empty table of that schema (or that query's shape)."""
         files = self.lake.files(dataset)
         if files:
             return (
                 f"SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = {self._union(files)}, "
                 f"hive_partitioning = {'true' if hive else 'false'})"
             )
+        if isinstance(empty, str):
+            return empty
         return f"SELECT * FROM {self._empty(f'_empty_{dataset}', empty)}"
 
     def _empty(self, name: str, table: pa.Table) -> str:
@@ -186,30 +190,18 @@ class Warehouse:
         were stored with (null: not stored, or parts with different keys) and whether its quarter hours are.
         """
         from warehouse.calls import QUARTER_HOURS_SQL
-        from warehouse.offers import file_key, offers_sql
+        from warehouse.offers import offers_sql, stored_keys
         from warehouse.reports.filters import Params
 
         db = self.db
+        # nothing stored: the queries' own shape over no calls
         no_calls = "(SELECT * FROM calls_facts WHERE false)"
+        no_offers = offers_sql(no_calls, None, Params())
         no_quarters = f"SELECT *, CAST(NULL AS DATE) AS day FROM ({QUARTER_HOURS_SQL.format(table=no_calls)})"
-        for dataset, view, empty in (
-            ("offers", "offers_facts", offers_sql(no_calls, None, Params())),
-            ("quarter_hours", "quarter_hours", no_quarters),
-        ):
-            files = self.lake.files(dataset)
-            if files:
-                sql = (
-                    f"SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = {self._union(files)}, "
-                    "hive_partitioning = true)"
-                )
-            else:
-                sql = empty  # nothing stored: the query's own shape over no calls
-            db.execute(f"CREATE OR REPLACE VIEW {view} AS {sql}")
+        db.execute(f"CREATE OR REPLACE VIEW offers_facts AS {self._table_sql('offers', no_offers)}")
+        db.execute(f"CREATE OR REPLACE VIEW quarter_hours AS {self._table_sql('quarter_hours', no_quarters)}")
         db.execute(f"CREATE OR REPLACE VIEW offers AS {with_owners('offers_facts')}")
-        offers = {}
-        for day, names in self.lake.manifest("offers").partitions.items():
-            keys = {file_key(n) for n in names}
-            offers[day] = keys.pop() if len(keys) == 1 else None
+        offers = stored_keys(self.lake)
         quarters = set(self.lake.days("quarter_hours"))
         rows = [(day, offers.get(day), day in quarters) for day in self.lake.days("calls")]
         db.execute("CREATE OR REPLACE TABLE derived_days (day DATE, offers VARCHAR, quarter_hours BOOLEAN)")

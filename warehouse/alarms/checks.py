@@ -31,6 +31,7 @@ from warehouse.access import NUMBER_COLUMNS, Principal, mask_digits, mask_number
 from warehouse.alarms import params as P
 from warehouse.appdb import ingest_file
 from warehouse.i18n import N_, Translator, translator
+from warehouse.querytext import strip_comments
 from warehouse.recurrence import to_utc
 from warehouse.reports.engine import Column
 from warehouse.reports.fields import DESTINATION_TYPES, DIRECTIONS, FIELDS
@@ -105,8 +106,7 @@ class AlarmType:
 
 def sql_text(name: str) -> str:
     """An alarm query from warehouse/alarms/sql, without its whole-line comments."""
-    text = resources.files("warehouse.alarms").joinpath("sql", name).read_text(encoding="utf-8")
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return strip_comments(resources.files("warehouse.alarms").joinpath("sql", name).read_text(encoding="utf-8"))
 
 
 def query(ctx: Context, name: str, values: dict, tokens: dict[str, str] | None = None) -> list[dict]:

@@ -22,6 +22,7 @@ import duckdb
 
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_, Translator, translator
+from warehouse.querytext import strip_comments
 from warehouse.reports import catalogue as cat
 from warehouse.reports.fields import (
     DEFAULT_LIST_FIELDS,
@@ -223,18 +224,13 @@ def report_options(report: cat.ReportDef, filters: Filters) -> ReportOptions:
 _INCLUDE = re.compile(r"\{\{sql:([a-z0-9_]+)\}\}")
 
 
-def _strip_comments(text: str) -> str:
-    # whole-line comments go: they name tokens and parameters that must not count as used
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
-
-
 def _expand(text: str, depth: int = 0) -> str:
     """Put the query files a query names as {{sql:NAME}} in its place, as sub-queries."""
     if depth > 5:
         raise ValueError("report queries include each other too deeply")
 
     def include(match: re.Match) -> str:
-        return "(\n" + _expand(_strip_comments(sql_text_named(match.group(1) + ".sql")), depth + 1) + "\n)"
+        return "(\n" + _expand(strip_comments(sql_text_named(match.group(1) + ".sql")), depth + 1) + "\n)"
 
     return _INCLUDE.sub(include, text)
 
@@ -401,9 +397,9 @@ def build_query(
     )
     condition = " and ".join(where)
     if report.rollup_sql and reads_rollup(con, settings, report, filters, who, period):
-        text = _expand(_strip_comments(sql_text_named(report.rollup_sql)))
+        text = _expand(strip_comments(sql_text_named(report.rollup_sql)))
     else:
-        text = _expand(_strip_comments(sql_text(report)))
+        text = _expand(strip_comments(sql_text(report)))
     # {{where}}: the same scope and options as a condition on any relation aliased `c` with the calls' columns
     tokens = {"where": "(" + condition + ")"}
     if "{{context}}" in text:
@@ -456,10 +452,6 @@ def build_query(
     if "{{offers}}" in text:
         if report.context_days is None:
             raise ValueError(f"report {report.name!r} reads {{{{offers}}}} but sets no context_days")
-        if con is None:
-            import warehouse
-
-            con = warehouse.connect(settings)
         owners = bool(_DIRECTORY_COLUMNS.search(text + " " + condition))
         text = text.replace("{{offers}}", _offers_source(con, settings, period, report.context_days, params, owners))
     if LOCAL_START in text:
@@ -602,7 +594,7 @@ def choices(settings, principal: Principal, column: str, *, now: datetime | None
     scope = scope_sql(scope_filter(principal), params)
     # a year and a month of partitions is enough to offer every value in use
     params.values["since"] = ((now or datetime.now(UTC)) - timedelta(days=400)).date()
-    text = "\n".join(line for line in sql_text_named("choices.sql").splitlines() if not line.lstrip().startswith("--"))
+    text = strip_comments(sql_text_named("choices.sql"))
     sql = text.replace("{{scope}}", scope).replace("{{column}}", column)
     con = con or warehouse.connect(settings)
     return [r[0] for r in con.execute(sql, params.values).fetchall()]

@@ -25,6 +25,7 @@ import duckdb
 
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_
+from warehouse.querytext import strip_comments
 from warehouse.reports.engine import own_scope
 from warehouse.reports.filters import Params, local_midnight_utc, scope_sql
 
@@ -81,8 +82,7 @@ class MonthSummary:
 
 
 def _sql(name: str) -> str:
-    text = resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8")
-    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return strip_comments(resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8"))
 
 
 def call_type(direction: str, leg_role: str, answered: bool) -> str:
