@@ -91,13 +91,29 @@ def settle(page) -> None:
 
 
 def log_in(page, user: str, password: str = "demo") -> None:
+    """Log in through the form and wait for the home page.
+
+    The log-in page can be drawn once more right after it first shows (the navigation changes its
+    pages on log-out); a form redrawn between filling and clicking is sent empty, so when the home page
+    does not come the form is filled and sent again, a few times at most.
+    """
     name = page.get_by_role("textbox", name="User name")
-    # while Streamlit redraws, the page it leaves may still show a box of that name beside the form
-    expect(name).to_have_count(1, timeout=WAIT_MS)
-    name.fill(user)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("heading", name="Last calls").wait_for()
+    button = page.get_by_role("button", name="Log in")
+    home = page.get_by_role("heading", name="Last calls")
+    for attempt in range(3):
+        # while Streamlit redraws, the page it leaves may still show a box of that name beside the form
+        expect(name).to_have_count(1, timeout=WAIT_MS)
+        name.fill(user)
+        page.get_by_role("textbox", name="Password").fill(password)
+        button.click()
+        try:
+            home.wait_for(timeout=WAIT_MS // 3)
+            break
+        except PlaywrightTimeout:
+            settle(page)  # a slow first drawing of the home page is waited for, not sent again
+            if attempt == 2 or home.is_visible() or not button.is_visible():
+                break
+    home.wait_for()
     settle(page)
 
 

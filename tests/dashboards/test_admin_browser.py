@@ -33,7 +33,7 @@ from tests.dashboards.browser import (
 pytestmark = pytest.mark.browser
 
 BROKEN_DECK = "prefix,destination,rate\n39,Italy,0.0100\n3902,Milano,0.012\n39abc,Bad prefix,0.02\n44,UK,0.1.2\n"
-# Everything priced again, dearer than the demo carrier: the re-rating shows what changes.
+# Everything priced again, at other rates than the demo carrier: the re-rating shows what changes.
 GOOD_DECK = "prefix,destination,rate\n" + "\n".join(
     f"{prefix},{name},{rate}"
     for prefix, name, rate in (
@@ -150,6 +150,21 @@ def test_a_broken_deck_shows_its_lines_a_good_one_installs_and_a_month_is_rerate
     tab.get_by_text("Installed: it-carrier.").wait_for()
     settle(tab)
 
+    # what last month cost per cost centre before (the re-rate page's default period)
+    from dashboards.admin import last_month
+    from warehouse import appdb, connect
+    from warehouse.audit import query_audit
+    from warehouse.config import load_settings
+    from warehouse.i18n import translator
+    from warehouse.rating import COST_CENTRE_SQL
+
+    settings = load_settings()
+
+    def by_centre() -> dict[str, Decimal]:
+        rows = connect(settings).execute(COST_CENTRE_SQL, list(last_month())).fetchall()
+        return {centre: Decimal(cost) for centre, _dep, _calls, cost, _unrated in rows}
+
+    before = by_centre()
     section(tab, "tar_section", "Re-rate", "Re-rating builds the calls of these days again")
     tab.locator(".st-key-tar_rerate_go button").click()
     tab.get_by_text("Re-rated", exact=False).wait_for()
@@ -158,17 +173,19 @@ def test_a_broken_deck_shows_its_lines_a_good_one_installs_and_a_month_is_rerate
     tab.screenshot(path=ARTIFACTS / "admin_rerate.png", full_page=True)
     expect(tab.locator('[data-testid="stDataFrame"]')).to_have_count(1)
     assert "CC-IT-" in table
-    # every call through Milano is dearer now: the total change the table shows is what was re-rated
-    from warehouse import appdb
-    from warehouse.audit import query_audit
-    from warehouse.config import load_settings
-    from warehouse.i18n import translator
-
-    (entry,) = query_audit(appdb.open_db(load_settings()), action="calls.reprocessed").entries
-    change = Decimal(entry.detail_data["change"])
-    assert change > 0
+    # only the calls through Milano are priced with the new deck: the other sites' cost centres keep their
+    # cost, Milano's change (either way: the deck is dearer for plain calls, cheaper for premium ones)
+    after = by_centre()
+    assert {c: v for c, v in after.items() if not c.startswith("CC-IT-")} == {
+        c: v for c, v in before.items() if not c.startswith("CC-IT-")
+    }
+    milano = sum(after[c] - before[c] for c in after if c.startswith("CC-IT-"))
+    assert milano != 0
+    # the total change the page shows is what was re-rated, and what the audit log keeps
+    (entry,) = query_audit(appdb.open_db(settings), action="calls.reprocessed").entries
+    assert Decimal(entry.detail_data["change"]) == milano
     figures = tab.locator(".st-key-tar_rerate_totals").text_content() or ""
-    assert translator("en").money(change, "EUR") in figures
+    assert translator("en").money(milano, "EUR") in figures
 
 
 def test_a_rejected_line_opens_in_full_and_an_unknown_extension_is_given_away(tab, admin_home):  # noqa: F811
