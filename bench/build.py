@@ -254,12 +254,12 @@ def build_lake(
 
 
 def _store_derived(home: Path) -> None:
-    """Store what the calls build derives from the calls (quarter-hour rollups, offers) where it is missing."""
+    """Store what the calls build derives from the calls (quarter-hour rollups, offers, gateway load) where missing."""
+    from warehouse import gateway_load, offers
     from warehouse.calls import QUARTER_HOURS_SQL, ROLLUP_PARQUET
     from warehouse.config import load_settings
     from warehouse.cucm import new_connection
     from warehouse.lake import Lake
-    from warehouse.offers import rebuild_offers, stale_days
     from warehouse.querytext import sql_paths
 
     settings = load_settings(path=home / "ringledger.toml", home=home)
@@ -278,12 +278,16 @@ def _store_derived(home: Path) -> None:
             writer.publish("quarter_hours", replace=parts)
         con.close()
         print(f"  quarter hours: {len(missing)} days", file=sys.stderr, flush=True)
-    days = stale_days(settings)
-    if days:
-        started = time.perf_counter()
-        offers = rebuild_offers(settings, days)
-        seconds = time.perf_counter() - started
-        print(f"  offers: {len(days)} days, {offers:,} offers stored in {seconds:.0f} s", file=sys.stderr, flush=True)
+    for name, module, rebuild in (
+        ("offers", offers, offers.rebuild_offers),
+        ("gateway quarters", gateway_load, gateway_load.rebuild),
+    ):
+        days = module.stale_days(settings)
+        if days:
+            started = time.perf_counter()
+            rows = rebuild(settings, days)
+            seconds = time.perf_counter() - started
+            print(f"  {name}: {len(days)} days, {rows:,} stored in {seconds:.0f} s", file=sys.stderr, flush=True)
 
 
 def lake_home(calls: int, root: Path | None = None) -> Path:

@@ -7,9 +7,9 @@ THE RULE. Every query made for a person reads `my_calls`, never `calls`:
 
 `scoped_query()` / `scoped_sql()` put `with my_calls as (select * from calls as c where <scope>)` in
 front of the query (merging with the query's own `with`, `?` or `$name` parameters alike) and refuse
-a query that reads `calls`, `cdr`, `cmr`, `rejects`, `daily_rollups` or `offers` directly. `scoped_calls()` is the
-short form for "my calls where ...". Code that builds its own SQL on `calls` uses `scope_filter()`,
-the same condition: `scope_filter(principal).where("c")` with its `params`.
+a query that reads `calls`, `cdr`, `cmr`, `rejects`, the rollups, `offers` or `gateway_load` directly.
+`scoped_calls()` is the short form for "my calls where ...". Code that builds its own SQL on `calls`
+uses `scope_filter()`, the same condition: `scope_filter(principal).where("c")` with its `params`.
 
 What `scope_filter()` lets through, for the `calls` view (whose user, department and cost centre are
 those of the person who had the extension when the call started):
@@ -187,8 +187,19 @@ def scope_filter(principal: Principal | None) -> ScopeFilter:
 # --- the scoped query helpers ------------------------------------------------------------------
 
 MY_CALLS = "my_calls"
-# Views with call data and no owner: a query made for a person never names them.
-_UNSCOPED_VIEWS = ("calls", "calls_facts", "cdr", "cmr", "rejects", "daily_rollups", "offers", "offers_facts")
+# Views with call data and no owner, or the whole company's totals: a query made for a person never names them.
+_UNSCOPED_VIEWS = (
+    "calls",
+    "calls_facts",
+    "cdr",
+    "cmr",
+    "rejects",
+    "daily_rollups",
+    "quarter_hours",
+    "offers",
+    "offers_facts",
+    "gateway_load",
+)
 _UNSCOPED = re.compile(
     r"""\b(?:from|join)\s+(?:(?:"?\w+"?)\s*\.\s*)*"?(?:""" + "|".join(_UNSCOPED_VIEWS) + r""")"?(?![\w"])""",
     re.IGNORECASE,

@@ -1,4 +1,4 @@
-"""Build the `calls`, `daily_rollups`, `quarter_hours` and `offers` partitions of UTC days from the raw legs.
+"""Build the `calls`, `daily_rollups`, `quarter_hours`, `offers` and `gateway_load` partitions of UTC days.
 
 Days are built a span at a time: consecutive days (in the order asked) whose raw legs add up to at
 most `SPAN_LEGS` go through one set-based query, one pricing pass and one publish per dataset. The
@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from warehouse.config import Settings
 from warehouse.cucm_format import CAUSES, REDIRECT_REASONS
+from warehouse.gateway_load import build_load
 from warehouse.lake import Lake, LakeWriter
 from warehouse.offers import build_offers
 from warehouse.rating import day_span, price_calls
@@ -168,7 +169,8 @@ def _spans(lake: Lake, days: list[date]) -> list[list[date]]:
 
 
 def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild and publish the calls, rollups, rating records and offers of some UTC days; returns the rows.
+    """Rebuild and publish the calls and what is derived from them (rollups, rating records, offers,
+    gateway load) of some UTC days; returns the rows.
 
     Each day's partition is replaced, emptied when the day has no calls any more.
     """
@@ -214,8 +216,10 @@ def build_span(writer: LakeWriter, settings: Settings, days: list[date], con: du
     con.execute("DROP TABLE calls_day")
     con.execute("DROP TABLE rollup_span")
     con.execute("DROP TABLE quarter_span")
-    # the incoming call analysis's offers, from the calls just published (warehouse.offers)
+    # the incoming call analysis's offers and the gateways' quarter-hour load, from the calls just
+    # published (warehouse.offers, warehouse.gateway_load)
     build_offers(writer, settings, days, con)
+    build_load(writer, settings, days, con)
     return sum(counts.values())
 
 

@@ -14,7 +14,7 @@ Which devices are voicemail or conference ports decides which legs are lines, an
 change at any time. Each file's name carries a key of the inventory it was built with
 (`offers-k<key>-<id>.parquet`); a report reads the stored offers only when every day of its period
 that has calls was stored with today's key. Otherwise it runs the same query over the calls, which
-gives the same rows, only slower, until the pipeline's `offers_inventory_sensor` has stored them again
+gives the same rows, only slower, until the pipeline's `inventory_sensor` has stored them again
 (`rebuild_offers`).
 """
 
@@ -34,7 +34,8 @@ from warehouse.querytext import sql_paths, strip_comments
 from warehouse.rating import day_span
 
 OFFERS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
-_KEY = re.compile(r"^offers-k([0-9a-f]+)-")
+# offers-k<key>-<id>.parquet, and the same for other datasets keyed by the inventory (warehouse.gateway_load)
+_KEY = re.compile(r"^[a-z_]+-k([0-9a-f]+)-")
 
 
 def inventory_key(settings) -> str:
@@ -44,7 +45,7 @@ def inventory_key(settings) -> str:
 
 
 def file_key(path: Path | str) -> str | None:
-    """The inventory key an offers file was built with (None for a file not named by this module)."""
+    """The inventory key a file was built with (None for a file not named with one)."""
     match = _KEY.match(Path(path).name)
     return match.group(1) if match else None
 
@@ -125,10 +126,10 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
     return total
 
 
-def stored_keys(lake: Lake) -> dict[str, str | None]:
-    """Each day with stored offers and the inventory key they were built with (None: files with different keys)."""
+def stored_keys(lake: Lake, dataset: str = "offers") -> dict[str, str | None]:
+    """Each day with stored files and the inventory key they were built with (None: files with different keys)."""
     keys = {}
-    for day, names in lake.manifest("offers").partitions.items():
+    for day, names in lake.manifest(dataset).partitions.items():
         found = {file_key(name) for name in names}
         keys[day] = found.pop() if len(found) == 1 else None
     return keys

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
+
+_REPORT_SQL = Path(__file__).parent / "reports" / "sql"
+_INCLUDE = re.compile(r"\{\{sql:([a-z0-9_]+)\}\}")
 
 
 def strip_comments(text: str) -> str:
@@ -14,3 +18,19 @@ def strip_comments(text: str) -> str:
 def sql_paths(files: Iterable[Path | str]) -> str:
     """Files as a DuckDB list literal of paths (for read_parquet, which takes no list parameter in a view)."""
     return "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
+
+
+def report_sql(name: str) -> str:
+    """The text of a query file in warehouse/reports/sql."""
+    return (_REPORT_SQL / name).read_text(encoding="utf-8")
+
+
+def expand(text: str, depth: int = 0) -> str:
+    """Put the query files of warehouse/reports/sql a query names as {{sql:NAME}} in its place, as sub-queries."""
+    if depth > 5:
+        raise ValueError("report queries include each other too deeply")
+
+    def include(match: re.Match) -> str:
+        return "(\n" + expand(strip_comments(report_sql(match.group(1) + ".sql")), depth + 1) + "\n)"
+
+    return _INCLUDE.sub(include, text)

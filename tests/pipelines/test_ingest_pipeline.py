@@ -93,25 +93,40 @@ def test_materialising_a_day_rebuilds_it_from_the_archive(settings, resource):
     assert after == before
 
 
-def test_a_changed_device_inventory_stores_the_offers_again(home, settings, resource):
-    from pipelines.defs.ingest.sensors import offers_inventory_sensor
+def test_a_changed_device_inventory_stores_the_offers_and_the_gateway_load_again(home, settings, resource):
+    from pipelines.defs.ingest.sensors import inventory_sensor
+    from warehouse import gateway_load, offers
     from warehouse.ingest import Ingestor
     from warehouse.lake import Lake
-    from warehouse.offers import stale_days
 
     Ingestor(settings).ingest(DENIKOND)
     lake = Lake(settings.lake_dir)
-    before = lake.files("offers")
-    assert before  # the ingest stored the day's offers
+    before = {name: lake.files(name) for name in ("offers", "gateway_load")}
+    assert all(before.values())  # the ingest stored the day's offers and gateway load
+    job = ingest_defs.resolve_job_def("inventory_refresh_job")
+    config = home / "ringledger.toml"
     with dg.instance_for_test() as instance:
         ctx = dg.build_sensor_context(instance=instance, resources={"ringledger": resource})
-        assert isinstance(offers_inventory_sensor(ctx), dg.SkipReason)
+        assert isinstance(inventory_sensor(ctx), dg.SkipReason)
         # an administrator names the voicemail ports: the stored offers counted them as lines
-        (home / "ringledger.toml").write_text('[[devices]]\ndevice = "VM-*"\nkind = "voicemail"\n', encoding="utf-8")
-        assert isinstance(offers_inventory_sensor(ctx), dg.RunRequest)
-        job = ingest_defs.resolve_job_def("offers_refresh_job")
-        result = job.execute_in_process(resources={"ringledger": resource}, instance=instance)
-        assert result.success
-        assert isinstance(offers_inventory_sensor(ctx), dg.SkipReason)
-    assert not set(before) & set(lake.files("offers"))
-    assert stale_days(resource.settings()) == []
+        config.write_text('[[devices]]\ndevice = "VM-*"\nkind = "voicemail"\n', encoding="utf-8")
+        assert offers.stale_days(resource.settings())
+        assert not gateway_load.stale_days(resource.settings())
+        assert isinstance(inventory_sensor(ctx), dg.RunRequest)
+        assert job.execute_in_process(resources={"ringledger": resource}, instance=instance).success
+        assert isinstance(inventory_sensor(ctx), dg.SkipReason)
+        assert not set(before["offers"]) & set(lake.files("offers"))
+        assert set(before["gateway_load"]) == set(lake.files("gateway_load"))
+        # and gives a gateway its channels: the stored load carried the ones from before
+        (device,) = warehouse.connect(settings).execute(
+            "select lower(any_value(gateway_device)) from calls where trunk_leg_id is not null"
+        ).fetchone()
+        assert device
+        with config.open("a", encoding="utf-8") as out:
+            out.write(f'[[devices]]\ndevice = "{device}"\nkind = "gateway"\nchannels = 60\n')
+        assert gateway_load.stale_days(resource.settings())
+        assert isinstance(inventory_sensor(ctx), dg.RunRequest)
+        assert job.execute_in_process(resources={"ringledger": resource}, instance=instance).success
+        assert isinstance(inventory_sensor(ctx), dg.SkipReason)
+    assert not set(before["gateway_load"]) & set(lake.files("gateway_load"))
+    assert gateway_load.stale_days(resource.settings()) == [] == offers.stale_days(resource.settings())

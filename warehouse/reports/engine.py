@@ -22,7 +22,7 @@ import duckdb
 
 from warehouse.access import Principal, mask_digits, mask_number, scope_filter
 from warehouse.i18n import N_, Translator, translator
-from warehouse.querytext import strip_comments
+from warehouse.querytext import expand, report_sql, strip_comments
 from warehouse.reports import catalogue as cat
 from warehouse.reports.fields import (
     DEFAULT_LIST_FIELDS,
@@ -221,20 +221,6 @@ def report_options(report: cat.ReportDef, filters: Filters) -> ReportOptions:
     )
 
 
-_INCLUDE = re.compile(r"\{\{sql:([a-z0-9_]+)\}\}")
-
-
-def _expand(text: str, depth: int = 0) -> str:
-    """Put the query files a query names as {{sql:NAME}} in its place, as sub-queries."""
-    if depth > 5:
-        raise ValueError("report queries include each other too deeply")
-
-    def include(match: re.Match) -> str:
-        return "(\n" + _expand(strip_comments(sql_text_named(match.group(1) + ".sql")), depth + 1) + "\n)"
-
-    return _INCLUDE.sub(include, text)
-
-
 def _context_sql(period: Period, days: tuple[int, int], params: Params, source: str = "calls") -> str:
     """Every call from `days[0]` days before the period to `days[1]` days after it (no scope, no filters)."""
     if period.start_utc is None or period.end_utc is None:
@@ -284,6 +270,14 @@ _NOT_IN_ROLLUPS = (
 )
 
 
+def _reads_everything(report: cat.ReportDef, filters: Filters, who: Principal) -> bool:
+    """True when the reader may see every call and sets no option a stored rollup cannot answer."""
+    if report.own_extensions or not who.is_admin:
+        return False
+    named = any(getattr(filters, name) for name in _NOT_IN_ROLLUPS)
+    return not (named or filters.conditions or filters.quality != "all")
+
+
 def reads_rollup(con, settings, report: cat.ReportDef, filters: Filters, who: Principal, period: Period) -> bool:
     """True when a report can be read from the quarter-hour rollups with the same result.
 
@@ -291,11 +285,42 @@ def reads_rollup(con, settings, report: cat.ReportDef, filters: Filters, who: Pr
     who may see every call, asking for a period and a kind of traffic only, over days that all have
     their quarters stored.
     """
-    if report.rollup_sql is None or report.own_extensions or not who.is_admin:
-        return False
-    if any(getattr(filters, name) for name in _NOT_IN_ROLLUPS) or filters.conditions or filters.quality != "all":
+    if report.rollup_sql is None or not _reads_everything(report, filters, who):
         return False
     return _all_days_stored(con, settings, period, "not quarter_hours", {})
+
+
+# The capacity queries over the carrier legs, and the same rows from the stored gateway load.
+_FROM_LOAD = {"carrier_hours": "load_hours", "carrier_peaks": "load_peaks"}
+
+
+def reads_load(con, settings, report: cat.ReportDef, filters: Filters, who: Principal, period: Period) -> bool:
+    """True when a capacity report can be read from the stored gateway quarters (warehouse.gateway_load).
+
+    They hold every carrier leg of every gateway: they answer a reader who may see every call, asking
+    for a period (whole quarter hours, as every period is) and nothing else, over days that all have
+    their quarters stored with today's gateway inventory.
+    """
+    from warehouse.gateway_load import QUARTER_S, load_key
+
+    if report.rows != "carrier" or filters.traffic != "all" or not _reads_everything(report, filters, who):
+        return False
+    if any(t is not None and t.timestamp() % QUARTER_S for t in (period.start_utc, period.end_utc)):
+        return False
+    key = {"key": load_key(settings)}
+    return _all_days_stored(con, settings, period, "gateway_load is distinct from $key", key)
+
+
+def _load_sql(period: Period, params: Params) -> str:
+    """The stored gateway quarters of the period."""
+    if period.start_utc is None or period.end_utc is None:
+        return "(select * from gateway_load) as q"
+    last = (period.end_utc - timedelta(microseconds=1)).date()
+    return (
+        f"(select * from gateway_load where day >= {params.add(period.start_utc.date(), 'q')} "
+        f"and day <= {params.add(last, 'q')} and quarter_start >= $period_start "
+        "and quarter_start < $period_end) as q"
+    )
 
 
 def _offers_source(con, settings, period: Period, days: tuple[int, int], params: Params, owners: bool) -> str:
@@ -397,9 +422,14 @@ def build_query(
     )
     condition = " and ".join(where)
     if report.rollup_sql and reads_rollup(con, settings, report, filters, who, period):
-        text = _expand(strip_comments(sql_text_named(report.rollup_sql)))
+        text = expand(strip_comments(report_sql(report.rollup_sql)))
+    elif reads_load(con, settings, report, filters, who, period):
+        text = strip_comments(sql_text(report))
+        for calls_sql, load_sql in _FROM_LOAD.items():
+            text = text.replace("{{sql:" + calls_sql + "}}", "{{sql:" + load_sql + "}}")
+        text = expand(text)
     else:
-        text = _expand(strip_comments(sql_text(report)))
+        text = expand(strip_comments(sql_text(report)))
     # {{where}}: the same scope and options as a condition on any relation aliased `c` with the calls' columns
     tokens = {"where": "(" + condition + ")"}
     if "{{context}}" in text:
@@ -408,6 +438,8 @@ def build_query(
         tokens["context"] = _context_sql(period, report.context_days, params)
     if "{{devices}}" in text:
         tokens["devices"] = devices_sql(settings, params)
+    if "{{gateway_load}}" in text:
+        tokens["gateway_load"] = _load_sql(period, params)
     if "{{numbering}}" in text:
         tokens["numbering"] = numbering_sql(settings, params)
     options = report_options(report, filters)
@@ -594,15 +626,10 @@ def choices(settings, principal: Principal, column: str, *, now: datetime | None
     scope = scope_sql(scope_filter(principal), params)
     # a year and a month of partitions is enough to offer every value in use
     params.values["since"] = ((now or datetime.now(UTC)) - timedelta(days=400)).date()
-    text = strip_comments(sql_text_named("choices.sql"))
+    text = strip_comments(report_sql("choices.sql"))
     sql = text.replace("{{scope}}", scope).replace("{{column}}", column)
     con = con or warehouse.connect(settings)
     return [r[0] for r in con.execute(sql, params.values).fetchall()]
-
-
-def sql_text_named(name: str) -> str:
-    """The text of a query file in warehouse/reports/sql."""
-    return resources.files("warehouse.reports").joinpath("sql", name).read_text(encoding="utf-8")
 
 
 def logo_path(settings) -> Path | None:

@@ -2,10 +2,10 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import CALLS_AND_DERIVED, LAKE_POOL, OFFERS, RAW_CDR, RAW_CMR
+from pipelines.defs.ingest.assets import CALLS_AND_DERIVED, GATEWAY_LOAD, LAKE_POOL, OFFERS, RAW_CDR, RAW_CMR
 from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse import gateway_load, offers
 from warehouse.ingest import Ingestor
-from warehouse.offers import rebuild_offers, stale_days
 
 
 def _materialized(context: dg.OpExecutionContext, keys: list[dg.AssetKey], days: list[str], metadata: dict) -> None:
@@ -54,19 +54,21 @@ def rebuild_changed_days(context: dg.OpExecutionContext, ringledger: RingledgerR
 
 
 @dg.op(pool=LAKE_POOL)
-def store_stale_offers(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> int:
-    """Store again the offers of the days stored with another device inventory (or never stored)."""
+def store_stale_derived(context: dg.OpExecutionContext, ringledger: RingledgerResource) -> dict:
+    """Store again the offers and the gateway load of the days stored with another device inventory."""
     settings = ringledger.settings()
-    days = stale_days(settings)
-    offers = rebuild_offers(settings, days)
-    context.log.info(f"offers of {len(days)} day(s) stored with today's device inventory: {offers} offers")
-    _materialized(context, [OFFERS], [str(d) for d in days], {"reason": "device inventory"})
-    return offers
+    stale = {"offers": offers.stale_days(settings), "gateway_load": gateway_load.stale_days(settings)}
+    stored = {"offers": offers.rebuild_offers(settings, stale["offers"])}
+    stored["gateway_load"] = gateway_load.rebuild(settings, stale["gateway_load"])
+    for (name, days), key in zip(stale.items(), (OFFERS, GATEWAY_LOAD), strict=True):
+        context.log.info(f"{name} of {len(days)} day(s) stored with today's device inventory: {stored[name]} rows")
+        _materialized(context, [key], [str(d) for d in days], {"reason": "device inventory"})
+    return stored
 
 
-@dg.job(description="Store the incoming-call offers again after the device inventory changed")
-def offers_refresh_job():
-    store_stale_offers()
+@dg.job(description="Store the offers and the gateway load again after the device inventory changed")
+def inventory_refresh_job():
+    store_stale_derived()
 
 
 @dg.job(

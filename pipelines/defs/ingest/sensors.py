@@ -4,11 +4,11 @@ import time
 
 import dagster as dg
 
-from pipelines.defs.ingest.jobs import calls_refresh_job, ingest_job, offers_refresh_job
+from pipelines.defs.ingest.jobs import calls_refresh_job, ingest_job, inventory_refresh_job
 from pipelines.defs.ingest.resources import RingledgerResource
+from warehouse import gateway_load, offers
 from warehouse.cucm import is_complete_name
 from warehouse.ingest import Ingestor
-from warehouse.offers import stale_days
 
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
@@ -71,16 +71,17 @@ def changed_days_sensor(context: dg.SensorEvaluationContext, ringledger: Ringled
 
 
 @dg.sensor(
-    job=offers_refresh_job,
+    job=inventory_refresh_job,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Stores the incoming-call offers again when the device inventory changed (voicemail, conference)",
+    description="Stores the offers and the gateway load again when the device inventory changed",
 )
-def offers_inventory_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
-    """Request a refresh of the offers stored with another inventory; until then reports work them out."""
-    days = stale_days(ringledger.settings())
+def inventory_sensor(context: dg.SensorEvaluationContext, ringledger: RingledgerResource):
+    """Request a refresh of what was stored with another inventory; until then reports work it out from the calls."""
+    settings = ringledger.settings()
+    days = set(offers.stale_days(settings)) | set(gateway_load.stale_days(settings))
     if not days:
-        return dg.SkipReason("every day's offers are stored with today's device inventory")
-    if _busy(context, "ingest_job", "calls_refresh_job", "offers_refresh_job"):
-        return dg.SkipReason(f"{len(days)} day(s) of offers to store again, after the running job")
+        return dg.SkipReason("every day's offers and gateway load are stored with today's device inventory")
+    if _busy(context, "ingest_job", "calls_refresh_job", "inventory_refresh_job"):
+        return dg.SkipReason(f"{len(days)} day(s) to store again, after the running job")
     return dg.RunRequest(tags={"ringledger/days": str(len(days))})

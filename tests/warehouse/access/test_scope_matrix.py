@@ -184,6 +184,9 @@ def test_queries_for_a_person_cannot_read_unscoped_views(world):
         "select * from main.calls",
         "select * from daily_rollups",
         "select * from cdr",
+        # the whole company's traffic per quarter hour and each gateway's load
+        "select sum(calls) from quarter_hours",
+        "select max(peak) from gateway_load",
     ):
         with pytest.raises(ValueError, match="my_calls"):
             scoped_query(con, ann, sql)

@@ -1,6 +1,8 @@
 """Capacity reports on crafted carrier legs: utilisation per hour, concurrent-call peaks, busiest hours, Erlang B.
 
-Every expected figure is worked out by hand from the legs below (times UTC, reports in UTC).
+Every expected figure is worked out by hand from the legs below (times UTC, reports in UTC). Each test
+runs twice: over the gateway quarters stored as the calls build stores them (warehouse.gateway_load),
+and over the calls themselves.
 """
 
 from __future__ import annotations
@@ -84,13 +86,17 @@ LEGS = [
 ]
 
 
-@pytest.fixture
-def lake(home):
+@pytest.fixture(params=["stored", "from_calls"])
+def lake(home, request):
+    """The crafted calls, with their gateway quarters stored as the calls build stores them, or not."""
     (home / "ringledger.toml").write_text(CONFIG, encoding="utf-8")
+    from warehouse import gateway_load
     from warehouse.config import load_settings
 
     settings = load_settings()
     write_calls(settings, LEGS)
+    if request.param == "stored":
+        assert gateway_load.rebuild(settings) > 0
     return settings
 
 
@@ -98,8 +104,10 @@ def day3(**options) -> Filters:
     return Filters(period="custom", date_from=date(2026, 3, 3), date_to=date(2026, 3, 3), time_zone="UTC", **options)
 
 
-def rows(settings, name: str, filters: Filters) -> list[dict]:
-    return run_report(settings, ADMIN, name, filters).records()
+def rows(settings, name: str, filters: Filters, gateway: str | None = None) -> list[dict]:
+    """The report's rows (of one gateway: picked here, so that the stored quarters answer it too)."""
+    records = run_report(settings, ADMIN, name, filters).records()
+    return [r for r in records if gateway is None or r["gateway"] == gateway]
 
 
 def test_utilisation_per_hour_across_midnight(lake):
@@ -120,7 +128,7 @@ def test_utilisation_per_hour_across_midnight(lake):
 
 
 def test_a_call_spanning_two_hours_is_split_between_them(lake):
-    hours = {(r["gateway"], r["hour"]): r for r in rows(lake, "gateway_utilisation", day3(gateways=["Beta"]))}
+    hours = {(r["gateway"], r["hour"]): r for r in rows(lake, "gateway_utilisation", day3(), "Beta")}
     assert hours[("Beta", datetime(2026, 3, 3, 10, 0))]["connected_s"] == 1200
     assert hours[("Beta", datetime(2026, 3, 3, 10, 0))]["utilisation"] == pytest.approx(1200 / (3600 * 2))
     assert hours[("Beta", datetime(2026, 3, 3, 11, 0))]["connected_s"] == 600
@@ -133,7 +141,7 @@ def test_a_call_spanning_two_hours_is_split_between_them(lake):
 
 
 def test_concurrent_peaks_count_calls_up_since_the_day_before(lake):
-    quarter = rows(lake, "concurrent_calls", day3(interval="15min", gateways=["Alpha"]))
+    quarter = rows(lake, "concurrent_calls", day3(interval="15min"), "Alpha")
     peaks = [(r["interval_start"], r["peak"], r["peak_at"], r["seized"]) for r in quarter]
     assert peaks == [
         # L1 and L2 up at midnight, L3 at 00:00, L4 at 00:02: four at once
@@ -170,9 +178,8 @@ def test_days_follow_the_report_zone(lake):
         date_to=date(2026, 3, 2),
         time_zone="America/New_York",
         interval="day",
-        gateways=["Alpha"],
     )
-    daily = rows(lake, "concurrent_calls", filters)
+    daily = rows(lake, "concurrent_calls", filters, "Alpha")
     assert [(r["interval_start"], r["peak"]) for r in daily] == [(datetime(2026, 3, 2), 4)]
 
 
@@ -209,3 +216,40 @@ def test_capacity_reports_follow_the_scope(lake):
     # a person sees the load of the calls they may see: none of these are theirs
     nobody = Principal("u9", role="user", time_zone="UTC", language="en", assignments=())
     assert run_report(lake, nobody, "gateway_utilisation", day3()).rows == []
+
+
+def test_a_gateway_option_is_answered_from_the_calls(lake):
+    beta = rows(lake, "gateway_utilisation", day3(gateways=["Beta"]))
+    assert {r["gateway"] for r in beta} == {"Beta"}
+    assert beta == rows(lake, "gateway_utilisation", day3(), "Beta")
+
+
+def test_stored_quarters_are_read_only_while_the_gateway_inventory_is_the_one_they_were_stored_with(home):
+    from warehouse import gateway_load
+    from warehouse.config import load_settings
+    from warehouse.reports.catalogue import get
+    from warehouse.reports.engine import build_query
+
+    def reads_stored(name: str = "busiest_hours", filters: Filters = day3()) -> bool:
+        return "from gateway_load" in build_query(load_settings(), ADMIN, get(name), filters).sql
+
+    def alpha_channels() -> set[int]:
+        return {r["channels"] for r in rows(load_settings(), "gateway_utilisation", day3(), "Alpha")}
+
+    (home / "ringledger.toml").write_text(CONFIG, encoding="utf-8")
+    write_calls(load_settings(), LEGS)
+    assert not reads_stored()  # nothing stored yet: worked out from the calls
+    gateway_load.rebuild(load_settings())
+    assert all(reads_stored(n) for n in ("gateway_utilisation", "busiest_hours", "erlang_b_sizing"))
+    assert reads_stored("concurrent_calls", day3(interval="day"))
+    assert not reads_stored(filters=day3(gateways=["Alpha"]))
+    assert alpha_channels() == {4}
+    # Alpha gets two more channels: the stored quarters carry the old ones, so the reports go back to
+    # the calls until the quarters are stored again
+    (home / "ringledger.toml").write_text(CONFIG.replace("channels = 4", "channels = 6"), encoding="utf-8")
+    assert not reads_stored()
+    assert alpha_channels() == {6}
+    assert gateway_load.stale_days(load_settings()) == [date(2026, 3, 2), date(2026, 3, 3)]
+    gateway_load.rebuild(load_settings())
+    assert reads_stored()
+    assert alpha_channels() == {6}
