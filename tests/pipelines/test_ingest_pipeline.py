@@ -118,9 +118,11 @@ def test_a_changed_device_inventory_stores_the_offers_and_the_gateway_load_again
         assert not set(before["offers"]) & set(lake.files("offers"))
         assert set(before["gateway_load"]) == set(lake.files("gateway_load"))
         # and gives a gateway its channels: the stored load carried the ones from before
-        (device,) = warehouse.connect(settings).execute(
-            "select lower(any_value(gateway_device)) from calls where trunk_leg_id is not null"
-        ).fetchone()
+        (device,) = (
+            warehouse.connect(settings)
+            .execute("select lower(any_value(gateway_device)) from calls where trunk_leg_id is not null")
+            .fetchone()
+        )
         assert device
         with config.open("a", encoding="utf-8") as out:
             out.write(f'[[devices]]\ndevice = "{device}"\nkind = "gateway"\nchannels = 60\n')
