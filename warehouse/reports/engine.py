@@ -307,8 +307,8 @@ def reads_load(con, settings, report: cat.ReportDef, filters: Filters, who: Prin
         return False
     if any(t is not None and t.timestamp() % QUARTER_S for t in (period.start_utc, period.end_utc)):
         return False
-    key = {"key": load_key(settings)}
-    return _all_days_stored(con, settings, period, "gateway_load is distinct from $key", key)
+    missing = "gateway_load is distinct from $key"
+    return _all_days_stored(con, settings, period, missing, {"key": load_key(settings)})
 
 
 def _load_sql(period: Period, params: Params) -> str:
