@@ -159,6 +159,9 @@ class ReportDef:
     custom_groups: bool = False
     defaults: Filters = field(default_factory=Filters)
     order: str = "newest"  # list reports: key of ORDERS
+    # 'table' reports of the newest calls: the column of each row's start (local time), by which the
+    # rows are sorted newest first and cut; the engine then reads the period's last days first
+    newest_first: str | None = None
     chart: Chart | None = Chart()
     own_extensions: bool = False  # only the person's own extensions, whatever their role
     totals: bool = True  # show a totals row
@@ -365,6 +368,7 @@ _BUILT_IN = [
         "unanswered_callbacks.sql",
         kind="table",
         context_days=(0, 8),
+        newest_first="started_at",
         measures=(
             Measure("started_at", N_("Date and time"), "datetime"),
             Measure("other_number", N_("Number"), "phone"),

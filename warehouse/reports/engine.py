@@ -51,6 +51,8 @@ from warehouse.reports.inputs import devices_sql, numbering_sql
 
 # A list of the newest calls over a longer period first reads this many last days (see run_report).
 RECENT_DAYS = 7
+# ... and a table of the newest calls stands when its rows started this long after those days began.
+NEWEST_MARGIN = timedelta(days=1)
 # Rows a report returns when the person sets no maximum: lists are for reading, groups are small.
 DEFAULT_LIST_ROWS = 5_000
 DEFAULT_GROUP_ROWS = 10_000
@@ -600,14 +602,21 @@ def _run_list_recent_first(settings, principal, report, filters, now, con, query
     The list shows the newest `limit` calls. When the last RECENT_DAYS days of the period hold more
     than that, every call before them is older than all the calls shown, so the answer is the same;
     over a year of a large company that reads a week instead of a year. Otherwise the whole period.
+
+    A table of the newest calls (`newest_first`) is put together from each call's legs: over the last
+    days alone, a call that began before them shows with only its later legs, starting within its
+    length of their first day. So its answer stands only when all the rows shown started at least
+    NEWEST_MARGIN (longer than a call lasts) after that day began.
     """
-    recent = _recent_days(query.period, query.zone) if report.kind == "list" and report.order == "newest" else None
-    if recent is not None:
+    newest = report.kind == "list" and report.order == "newest"
+    recent = _recent_days(query.period, query.zone) if newest or report.newest_first else None
+    if recent is not None and recent.first is not None:
         short = build_query(settings, principal, report, filters, now, con, period=recent)
         cur = con.execute(short.sql, short.params)
-        rows = cur.fetchall()
-        if len(rows) > query.limit:
-            return [d[0] for d in cur.description], rows
+        names, rows = [d[0] for d in cur.description], cur.fetchall()
+        settled = datetime.combine(recent.first, datetime.min.time()) + NEWEST_MARGIN
+        if len(rows) > query.limit and (newest or rows[query.limit - 1][names.index(report.newest_first)] >= settled):
+            return names, rows
     cur = con.execute(query.sql, query.params)
     return [d[0] for d in cur.description], cur.fetchall()
 

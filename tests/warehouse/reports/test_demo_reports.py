@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -95,3 +95,47 @@ def test_gateways_show_peaks_and_sizing(demo):
         assert row["peak"] >= 3
         assert row["busy_hour_erlangs"] > 0.5
         assert 0 < row["channels_needed"] <= row["channels"]
+
+
+def test_a_table_of_the_newest_unanswered_calls_reads_the_last_days_first_when_they_settle_it(demo, monkeypatch):
+    import warehouse
+    from warehouse.reports import engine
+
+    admin = ADMIN
+    con = warehouse.connect(demo)
+    first, last = con.execute("select min(started_at)::date, max(started_at)::date from calls where counted").fetchone()
+    period = Filters(period="custom", date_from=first, date_to=last, time_zone="UTC")
+
+    class Counting:
+        """The lake connection, counting the queries run on it."""
+
+        def __init__(self):
+            self.queries = 0
+
+        def execute(self, *args):
+            self.queries += 1
+            return con.execute(*args)
+
+    recent_days = 2  # of the demo's three days
+
+    def unanswered(rows: int, recent_days: int, counting: Counting):
+        monkeypatch.setattr(engine, "RECENT_DAYS", recent_days)
+        return run_report(demo, admin, "unanswered_callbacks", period.merged(max_rows=rows), con=counting)
+
+    everything = unanswered(100_000, 100_000, Counting()).records()
+    window = last - timedelta(days=recent_days - 1)  # the first of the last days
+    settled = [r for r in everything if r["started_at"].date() > window]  # a day after it began
+    first_day = [r for r in everything if r["started_at"].date() == window]
+    assert len(settled) > 2
+    assert len(first_day) > 1
+    assert len(everything) > len(settled) + len(first_day)
+    # enough rows a day into the last days: those days answer; rows shown from their first day, where
+    # a call that began before them would show with only its later legs, or too few rows: the whole period
+    for rows, queries in ((len(settled) - 1, 1), (len(settled) + 1, 2), (len(everything), 2)):
+        counting = Counting()
+        shown = unanswered(rows, recent_days, counting)
+        assert counting.queries == queries
+        whole = unanswered(rows, 100_000, Counting())
+        assert shown.rows == whole.rows
+        assert shown.truncated == whole.truncated
+        assert len(shown.rows) == rows
