@@ -52,7 +52,11 @@ class Warehouse:
 
     def __init__(self, lake_dir: Path, threads: int = 2, memory_limit: str = "4GB"):
         self.lake = Lake(lake_dir)
-        self.db = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+        # what a query holds beyond the memory limit goes to the data home, not the working directory
+        spill = Path(lake_dir).parent / "spill"
+        self.db = duckdb.connect(
+            config={"threads": threads, "memory_limit": memory_limit, "temp_directory": str(spill)}
+        )
         self.db.execute("SET TimeZone = 'UTC'")
         # A call list sorts on a few columns and fetches the others only for the rows it keeps
         # (DuckDB's default does that for 50 rows at most; lists show up to 5,000 by default).
