@@ -23,7 +23,8 @@ import sys
 import time
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -254,7 +255,7 @@ def build_lake(
 
 
 def _store_derived(home: Path) -> None:
-    """Store what the calls build derives from the calls (quarter-hour rollups, offers, gateway load) where missing."""
+    """Store what the calls build derives from the calls (quarter-hour rollups, offers, load) where it is missing."""
     from warehouse import gateway_load, offers
     from warehouse.calls import QUARTER_HOURS_SQL, ROLLUP_PARQUET
     from warehouse.config import load_settings
@@ -278,11 +279,18 @@ def _store_derived(home: Path) -> None:
             writer.publish("quarter_hours", replace=parts)
         con.close()
         print(f"  quarter hours: {len(missing)} days", file=sys.stderr, flush=True)
-    for name, module, rebuild in (
-        ("offers", offers, offers.rebuild_offers),
-        ("gateway quarters", gateway_load, gateway_load.rebuild),
+
+    def without_pilot_offers(settings) -> list[date]:
+        missing = set(lake.days("calls")) - set(lake.days("pilot_offers"))
+        return [date.fromisoformat(d) for d in sorted(missing)]
+
+    # each after the one before (storing the offers to lines stores those to pilots too)
+    for name, missing_days, rebuild in (
+        ("offers", offers.stale_days, offers.rebuild_offers),
+        ("pilot offers", without_pilot_offers, partial(offers.rebuild_offers, build=offers.build_pilot_offers)),
+        ("gateway quarters", gateway_load.stale_days, gateway_load.rebuild),
     ):
-        days = module.stale_days(settings)
+        days = missing_days(settings)
         if days:
             started = time.perf_counter()
             rows = rebuild(settings, days)

@@ -31,6 +31,8 @@ from warehouse.schemas import empty_raw, raw_schema
 # How a day's calls file is written (row groups small enough for readers to skip other people's rows).
 CALLS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
 ROLLUP_PARQUET = "FORMAT parquet, COMPRESSION zstd"
+# What the calls build derives per day (offers, gateway load): row groups that readers of a few keys skip.
+DERIVED_PARQUET = CALLS_PARQUET
 ENDPOINT_PREFIXES = ("sep", "csf", "bot", "tct", "tab", "ata", "cipc", "udp")
 # Raw CDR legs built in one query: enough that the fixed cost of a query chain is spread thin, few
 # enough that the query runs in memory (measured fastest between 250,000 and 500,000 legs).
@@ -241,6 +243,26 @@ def write_days(con: duckdb.DuckDBPyConnection, days: list[date], write) -> None:
     finally:
         for cursor in cursors:
             cursor.close()
+
+
+def copy_days(
+    con: duckdb.DuckDBPyConnection, table: str, column: str, files: dict[str, list[Path]], days: list[date]
+) -> int:
+    """Copy the rows of `table` (ours) whose `column` falls in each UTC day to that day's file
+    (`files[day][0]`, derived-data Parquet), WRITERS days side by side; returns the rows written."""
+    counted: list[int] = []
+
+    def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
+        first, last = day_span(day)
+        copied = cursor.execute(
+            f"COPY (FROM {table} WHERE {column} >= $first AND {column} < $last) "
+            f"TO '{files[str(day)][0]}' ({DERIVED_PARQUET})",
+            {"first": first, "last": last},
+        ).fetchone()
+        counted.append(int(copied[0]) if copied else 0)
+
+    write_days(con, days, write)
+    return sum(counted)
 
 
 # The daily rollup of a table shaped like `calls` (cost, calls and minutes per day, extension, gateway, destination).

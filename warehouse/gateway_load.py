@@ -27,7 +27,7 @@ from datetime import date, timedelta
 import duckdb
 
 from warehouse.lake import Lake, LakeWriter
-from warehouse.offers import OFFERS_PARQUET, stored_keys
+from warehouse.offers import stored_keys
 from warehouse.querytext import expand, report_sql, sql_paths, strip_comments
 from warehouse.rating import day_span
 
@@ -70,10 +70,10 @@ def build_load(
     """Work out and publish the gateway quarters of some UTC days from the lake's calls.
 
     With `next_days` (calls of these days changed) the day after each is built again too. Returns the
-    quarters written. A day without calls has no partition; a day with calls gets a file
-    even when no call held a channel, so that the day counts as stored.
+    quarters written. A day without calls has no partition; a day with calls gets a file even when
+    no call held a channel, so that the day counts as stored.
     """
-    from warehouse.calls import write_days
+    from warehouse.calls import copy_days
     from warehouse.reports.filters import Params
 
     lake = writer.lake
@@ -81,8 +81,7 @@ def build_load(
     with_calls = [d for d in sorted(wanted) if lake.files("calls", [d])]
     written: dict[str, list] = {str(d): [] for d in sorted(wanted) if d in set(days) or d in with_calls}
     key = load_key(settings)
-    stage = lake.staging_dir(f"load-{min(wanted)}-{uuid.uuid4().hex[:8]}") if with_calls else None
-    counted: list[int] = []
+    total = 0
     for run in _runs(with_calls):
         files = lake.files("calls", [run[0] - timedelta(days=1), *run])
         params = Params()
@@ -98,23 +97,12 @@ def build_load(
             "ORDER BY gateway, quarter_start",
             params.values,
         )
-        assert stage is not None
-        for d in run:
-            written[str(d)] = [stage / f"load-k{key}-{uuid.uuid4().hex[:12]}.parquet"]
-
-        def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
-            first, last = day_span(day)
-            copied = cursor.execute(
-                f"COPY (FROM load_span WHERE quarter_start >= $first AND quarter_start < $last) "
-                f"TO '{written[str(day)][0]}' ({OFFERS_PARQUET})",
-                {"first": first, "last": last},
-            ).fetchone()
-            counted.append(int(copied[0]) if copied else 0)
-
-        write_days(con, run, write)
+        stage = lake.staging_dir(f"load-{run[0]}-{uuid.uuid4().hex[:8]}")
+        written.update({str(d): [stage / f"load-k{key}-{uuid.uuid4().hex[:12]}.parquet"] for d in run})
+        total += copy_days(con, "load_span", "quarter_start", written, run)
         con.execute("DROP TABLE load_span")
     writer.publish(DATASET, replace=written)
-    return sum(counted)
+    return total
 
 
 def stale_days(settings) -> list[date]:

@@ -36,6 +36,7 @@ DATASETS = {
     "numbers": "each distinct dialled number classified once per site dial plan (E.164, nation, type, area, operator)",
     "quarter_hours": "counted calls, missed calls, seconds and cost per 15 minutes (UTC), direction and currency",
     "offers": "each call offered to a line (incoming call analysis), with its outcome, per day of the first ring",
+    "pilot_offers": "each call offered to a hunt pilot, with its outcome, per day of the first member's ring",
     "gateway_load": "each gateway's channels held per 15 minutes (UTC): seconds, seizures, legs and peak of calls up",
     "rating_days": "which tariff plan versions priced each day's calls, to find the days a tariff change affects",
 }

@@ -1,4 +1,4 @@
-"""Incoming-call offers stored per UTC day (lake dataset `offers`), and when a report may read them.
+"""Offers to lines and to hunt pilots stored per UTC day (`offers`, `pilot_offers`), and when reports read them.
 
 The incoming call analysis (answer rate by extension, incoming calls by hour) pairs every leg that
 rang a line with the rest of its call (warehouse/sql/offers.sql). Over a year that is the year's legs
@@ -16,6 +16,11 @@ change at any time. Each file's name carries a key of the inventory it was built
 that has calls was stored with today's key. Otherwise it runs the same query over the calls, which
 gives the same rows, only slower, until the pipeline's `inventory_sensor` has stored them again
 (`rebuild_offers`).
+
+The calls offered to hunt pilots are stored the same way (`pilot_offers`, from
+warehouse/reports/sql/pilot_offers.sql), without a key: what a pilot's member legs are does not depend
+on the inventory. Every stored pilot offer shows only to a reader who may see every call; others see
+the offers of the members they may see, worked out from the calls.
 """
 
 from __future__ import annotations
@@ -24,16 +29,16 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 
 from warehouse.lake import Lake, LakeWriter
-from warehouse.querytext import sql_paths, strip_comments
+from warehouse.querytext import expand, report_sql, sql_paths, strip_comments
 from warehouse.rating import day_span
 
-OFFERS_PARQUET = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000"
 # offers-k<key>-<id>.parquet, and the same for other datasets keyed by the inventory (warehouse.gateway_load)
 _KEY = re.compile(r"^[a-z_]+-k([0-9a-f]+)-")
 
@@ -59,9 +64,14 @@ def offers_sql(legs: str, settings, params) -> str:
     return text.replace("{{legs}}", legs).replace("{{devices}}", devices_sql(settings, params))
 
 
-def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> bool:
+def pilot_offers_sql(legs: str) -> str:
+    """pilot_offers.sql over a relation of legs (our own SQL text, never user input)."""
+    return expand(strip_comments(report_sql("pilot_offers.sql"))).replace("{{legs}}", legs)
+
+
+def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, dataset: str, day: date) -> bool:
     """True when a call offered on `day` has legs on the next day (its offers may end differently now)."""
-    offers = lake.files("offers", [day])
+    offers = lake.files(dataset, [day])
     calls = lake.files("calls", [day + timedelta(days=1)])
     if not offers or not calls:
         return False
@@ -73,21 +83,54 @@ def _carries_on(con: duckdb.DuckDBPyConnection, lake: Lake, day: date) -> bool:
 
 
 def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
-    """Work out and publish the offers of some UTC days from the lake's calls; returns the offers written.
+    """Work out and publish the offers to lines and to hunt pilots of some UTC days from the lake's calls.
 
-    The day before the first is done again when one of its offered calls goes on into that day. A day
-    without calls has no offers partition; a day with calls gets a file even when nothing rang a line,
-    so that the day counts as stored.
+    Returns the offers to lines written. The day before the first is done again when one of its
+    offered calls goes on into that day. A day without calls has no partition; a day with calls gets
+    a file even when nothing rang a line, so that the day counts as stored.
     """
-    from warehouse.calls import write_days
     from warehouse.reports.filters import Params
+
+    def lines(legs: str) -> tuple[str, dict]:
+        params = Params()
+        # the calls' partition column is the day the file goes to
+        return f"SELECT * EXCLUDE (day) FROM ({offers_sql(legs, settings, params)})", params.values
+
+    key = inventory_key(settings)
+    written = _build_by_first_ring(writer, days, con, "offers", f"offers-k{key}", lines, "extension")
+    build_pilot_offers(writer, settings, days, con)
+    return written
+
+
+def build_pilot_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
+    """Work out and publish the offers to hunt pilots of some UTC days (as `build_offers`); returns them."""
+
+    def pilots(legs: str) -> tuple[str, dict]:
+        return pilot_offers_sql(legs), {}
+
+    return _build_by_first_ring(writer, days, con, "pilot_offers", "pilots", pilots, "hunt_pilot")
+
+
+def _build_by_first_ring(
+    writer: LakeWriter,
+    days: list[date],
+    con: duckdb.DuckDBPyConnection,
+    dataset: str,
+    prefix: str,
+    query: Callable[[str], tuple[str, dict]],
+    key: str,
+) -> int:
+    """Publish `dataset`: the rows `query(legs)` gives over the calls of the days and the day after,
+    each in the file of the UTC day it started on (`prefix`-<id>.parquet), sorted by the column `key`
+    (readers that pick some of its values skip the rest of the file) and time; returns the rows written."""
+    from warehouse.calls import copy_days
 
     lake = writer.lake
     wanted = set(days)
     if not wanted:
         return 0
     before = min(wanted) - timedelta(days=1)
-    if before not in wanted and _carries_on(con, lake, before):
+    if before not in wanted and _carries_on(con, lake, dataset, before):
         wanted.add(before)
     read = sorted(wanted | {d + timedelta(days=1) for d in wanted})
     files = lake.files("calls", read)
@@ -95,34 +138,19 @@ def build_offers(writer: LakeWriter, settings, days: list[date], con: duckdb.Duc
     written: dict[str, list[Path]] = {str(d): [] for d in sorted(wanted)}
     total = 0
     if files and with_calls:
-        params = Params()
         legs = f"(SELECT * FROM read_parquet({sql_paths(files)}, union_by_name = true, hive_partitioning = true))"
-        start, end = day_span(min(with_calls))[0], day_span(max(with_calls))[1]
-        params.values["offers_from"], params.values["offers_to"] = start, end
+        text, values = query(legs)
+        values = {**values, "span_from": day_span(min(with_calls))[0], "span_to": day_span(max(with_calls))[1]}
         con.execute(
-            "CREATE OR REPLACE TABLE offers_span AS SELECT * EXCLUDE (day) FROM ("
-            + offers_sql(legs, settings, params)
-            + ") WHERE started_at >= $offers_from AND started_at < $offers_to ORDER BY extension, started_at",
-            params.values,
+            f"CREATE OR REPLACE TABLE first_ring_span AS SELECT * FROM ({text}) "
+            f"WHERE started_at >= $span_from AND started_at < $span_to ORDER BY {key}, started_at",
+            values,
         )
-        key = inventory_key(settings)
-        stage = lake.staging_dir(f"offers-{min(wanted)}-{uuid.uuid4().hex[:8]}")
-        written.update({str(d): [stage / f"offers-k{key}-{uuid.uuid4().hex[:12]}.parquet"] for d in with_calls})
-        counted: list[int] = []
-
-        def write(cursor: duckdb.DuckDBPyConnection, day: date) -> None:
-            first, last = day_span(day)
-            copied = cursor.execute(
-                f"COPY (FROM offers_span WHERE started_at >= $first AND started_at < $last) "
-                f"TO '{written[str(day)][0]}' ({OFFERS_PARQUET})",
-                {"first": first, "last": last},
-            ).fetchone()
-            counted.append(int(copied[0]) if copied else 0)
-
-        write_days(con, with_calls, write)
-        total = sum(counted)
-        con.execute("DROP TABLE offers_span")
-    writer.publish("offers", replace=written)
+        stage = lake.staging_dir(f"{dataset}-{min(wanted)}-{uuid.uuid4().hex[:8]}")
+        written.update({str(d): [stage / f"{prefix}-{uuid.uuid4().hex[:12]}.parquet"] for d in with_calls})
+        total = copy_days(con, "first_ring_span", "started_at", written, with_calls)
+        con.execute("DROP TABLE first_ring_span")
+    writer.publish(dataset, replace=written)
     return total
 
 
@@ -143,8 +171,11 @@ def stale_days(settings) -> list[date]:
     return [date.fromisoformat(day) for day in lake.days("calls") if stored.get(day) != key]
 
 
-def rebuild_offers(settings, days: list[date] | None = None) -> int:
-    """Store the offers of some days again (every day with calls when None), from the lake's calls."""
+def rebuild_offers(settings, days: list[date] | None = None, build=None) -> int:
+    """Store the offers of some days again (every day with calls when None), from the lake's calls.
+
+    `build` is `build_offers` (to lines and to pilots) unless another such function is given.
+    """
     from warehouse.cucm import new_connection
 
     lake = Lake(settings.lake_dir)
@@ -153,12 +184,15 @@ def rebuild_offers(settings, days: list[date] | None = None) -> int:
     con = new_connection()
     try:
         with lake.writer() as writer:
-            return build_offers_by_week(writer, settings, days, con)
+            return build_offers_by_week(writer, settings, days, con, build or build_offers)
     finally:
         con.close()
 
 
-def build_offers_by_week(writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection) -> int:
-    """`build_offers` a week of days at a time (each query holds its days' legs, and the day after, in memory)."""
+def build_offers_by_week(
+    writer: LakeWriter, settings, days: list[date], con: duckdb.DuckDBPyConnection, build=None
+) -> int:
+    """`build_offers` (or `build`) a week of days at a time (each query holds its days' legs, and the day after)."""
     ordered = sorted(set(days))
-    return sum(build_offers(writer, settings, ordered[i : i + 7], con) for i in range(0, len(ordered), 7))
+    build = build or build_offers
+    return sum(build(writer, settings, ordered[i : i + 7], con) for i in range(0, len(ordered), 7))

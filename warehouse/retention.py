@@ -6,7 +6,7 @@ for ever). `run()` removes, in one pass under the lake's write lock:
 - archive folders (archive/YYYY/MM/DD) older than `archive_days`, and older than
   `anonymise_after_days` (the archive keeps files exactly as received, so it cannot be anonymised);
 - lake day partitions: `raw_cdr` and `raw_cmr` (`raw_days`), `rejects` (`rejects_days`), `calls`,
-  `daily_rollups`, `quarter_hours`, `rating_days`, `offers` and `gateway_load` (`calls_days`);
+  `daily_rollups`, `quarter_hours`, `rating_days`, `offers`, `pilot_offers` and `gateway_load` (`calls_days`);
 - audit log entries (`audit_days`) and mail written to the outbox with its send log (`outbox_days`).
 
 Days older than `anonymise_after_days` are rewritten with every outside number replaced by a keyed
@@ -51,7 +51,7 @@ AUDIT_ACTION = "retention.run"
 LAKE_KINDS: dict[str, tuple[str, ...]] = {
     "raw_days": ("raw_cdr", "raw_cmr"),
     "rejects_days": ("rejects",),
-    "calls_days": ("calls", "daily_rollups", "quarter_hours", "rating_days", "offers", "gateway_load"),
+    "calls_days": ("calls", "daily_rollups", "quarter_hours", "rating_days", "offers", "pilot_offers", "gateway_load"),
 }
 # Columns that may hold an outside party's number, per dataset. URI columns are judged by their user part.
 ANON_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -189,15 +189,15 @@ class Warehouse:
             )
 
     def _build_derived_views(self) -> None:
-        """What the calls build derives from the calls (offers with their owners, quarter-hour rollups,
-        gateway load), and which days have it: `derived_days` lists each day with calls, the inventory
-        key its offers and its gateway load were stored with (null: not stored, or parts with different
-        keys) and whether its quarter hours are.
+        """What the calls build derives from the calls (offers with their owners, pilot offers,
+        quarter-hour rollups, gateway load), and which days have it: `derived_days` lists each day with
+        calls, the inventory key its offers and its gateway load were stored with (null: not stored, or
+        parts with different keys) and whether its quarter hours and pilot offers are.
         """
         from warehouse.calls import QUARTER_HOURS_SQL
         from warehouse.gateway_load import DATASET as LOAD
         from warehouse.gateway_load import QUARTER_S, quarters_sql
-        from warehouse.offers import offers_sql, stored_keys
+        from warehouse.offers import offers_sql, pilot_offers_sql, stored_keys
         from warehouse.reports.filters import Params
 
         db = self.db
@@ -208,6 +208,8 @@ class Warehouse:
         db.execute(f"CREATE OR REPLACE VIEW offers_facts AS {self._table_sql('offers', no_offers)}")
         db.execute(f"CREATE OR REPLACE VIEW quarter_hours AS {self._table_sql('quarter_hours', no_quarters)}")
         db.execute(f"CREATE OR REPLACE VIEW offers AS {with_owners('offers_facts')}")
+        no_pilots = f"SELECT *, CAST(NULL AS DATE) AS day FROM ({pilot_offers_sql(no_calls)})"
+        db.execute(f"CREATE OR REPLACE VIEW pilot_offers AS {self._table_sql('pilot_offers', no_pilots)}")
         no_load = "SELECT * FROM _empty_gateway_load"
         if not self.lake.files(LOAD):
             params = Params()
@@ -219,14 +221,16 @@ class Warehouse:
             )
         db.execute(f"CREATE OR REPLACE VIEW gateway_load AS {self._table_sql(LOAD, no_load)}")
         offers, load = stored_keys(self.lake), stored_keys(self.lake, LOAD)
-        quarters = set(self.lake.days("quarter_hours"))
-        rows = [(day, offers.get(day), day in quarters, load.get(day)) for day in self.lake.days("calls")]
+        quarters, pilots = set(self.lake.days("quarter_hours")), set(self.lake.days("pilot_offers"))
+        rows = [
+            (day, offers.get(day), day in quarters, load.get(day), day in pilots) for day in self.lake.days("calls")
+        ]
         db.execute(
             "CREATE OR REPLACE TABLE derived_days "
-            "(day DATE, offers VARCHAR, quarter_hours BOOLEAN, gateway_load VARCHAR)"
+            "(day DATE, offers VARCHAR, quarter_hours BOOLEAN, gateway_load VARCHAR, pilot_offers BOOLEAN)"
         )
         if rows:
-            db.executemany("INSERT INTO derived_days VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT INTO derived_days VALUES (?, ?, ?, ?, ?)", rows)
 
 
 def with_owners(relation: str) -> str:

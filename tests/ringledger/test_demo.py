@@ -352,6 +352,37 @@ def test_the_trend_from_quarter_hours_is_the_trend_from_the_calls(loaded, monkey
     assert rolled == from_calls
 
 
+def test_stored_pilot_offers_and_gateway_load_give_the_reports_of_the_calls(loaded, monkeypatch):
+    from warehouse.access import Principal
+    from warehouse.reports import Filters, run_report
+    from warehouse.reports import engine as engine_module
+    from warehouse.reports.catalogue import get
+
+    settings = loaded[0]
+    admin = Principal("admin", role="administrator", time_zone="UTC", language="en", assignments=())
+    days = Filters(period="custom", date_from=(END - timedelta(days=3)).date(), date_to=END.date())
+    runs = [
+        ("answer_rate_by_hunt_pilot", Filters(period="all", time_zone="UTC")),
+        ("answer_rate_by_hunt_pilot", days.merged(time_zone="Europe/Rome", traffic="external")),
+        ("gateway_utilisation", days.merged(time_zone="UTC", max_rows=100_000)),
+        ("busiest_hours", days.merged(time_zone="Asia/Kolkata")),
+        ("erlang_b_sizing", days.merged(time_zone="America/New_York", busy_days=2)),
+        ("concurrent_calls", days.merged(time_zone="Europe/London", interval="15min", max_rows=100_000)),
+        ("concurrent_calls", days.merged(time_zone="Asia/Kathmandu", interval="day")),
+    ]
+    for name, filters in runs:
+        assert {"from pilot_offers", "from gateway_load"} & set(
+            re.findall(r"from \w+", engine_module.build_query(settings, admin, get(name), filters).sql)
+        ), name
+    stored = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    monkeypatch.setattr(engine_module, "reads_rollup", lambda *args: False)
+    monkeypatch.setattr(engine_module, "reads_load", lambda *args: False)
+    from_calls = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    assert all(stored)
+    assert len(stored[2]) > 48  # hours of the demo's days, for each gateway
+    assert stored == from_calls
+
+
 def test_each_day_comes_out_the_same_built_with_the_others_or_alone(loaded, monkeypatch):
     from warehouse import calls as calls_module
     from warehouse.ingest import rebuild_days

@@ -172,9 +172,12 @@ class ReportDef:
     # read {{context}}: every call (unscoped, unfiltered) from `before` days before the period to `after`
     # days after it, to tell what became of a call the person sees (overflow, call-back); nothing of it is shown
     context_days: tuple[int, int] | None = None
-    # the same report from the quarter-hour rollups, for a reader who may see every call and sets no
-    # option but the period and the traffic (warehouse.reports.engine.reads_rollup)
+    # the same report from what the calls build stores (the quarter-hour rollups, the pilot offers),
+    # for a reader who may see every call and sets no option but the period and the traffic
+    # (warehouse.reports.engine.reads_rollup); `rollup_days` is the column of `derived_days` that
+    # says a day has it stored
     rollup_sql: str | None = None
+    rollup_days: str = "quarter_hours"
     options: tuple[str, ...] = ()  # report-specific options it takes (filters.REPORT_OPTIONS)
     # a pure computation on the query's rows (dicts) before they are shown, given the run's ReportOptions
     compute: Callable[[list[dict], object], list[dict]] | None = None
@@ -335,7 +338,9 @@ _BUILT_IN = [
         N_("How well are the calls to each hunt group answered?"),
         "hunt_pilots.sql",
         dimensions=("hunt_pilot",),
-        context_days=(0, 1),
+        context_days=(1, 1),
+        rollup_sql="hunt_pilots_stored.sql",
+        rollup_days="pilot_offers",
         options=("answer_within_s",),
         chart=Chart(kind="stacked", stacked=("answered", "abandoned", "overflowed", "not_answered")),
     ),

@@ -281,15 +281,15 @@ def _reads_everything(report: cat.ReportDef, filters: Filters, who: Principal) -
 
 
 def reads_rollup(con, settings, report: cat.ReportDef, filters: Filters, who: Principal, period: Period) -> bool:
-    """True when a report can be read from the quarter-hour rollups with the same result.
+    """True when a report can be read from what the calls build stores, with the same result.
 
-    The rollups hold every counted call by quarter hour, direction and currency: they answer a reader
-    who may see every call, asking for a period and a kind of traffic only, over days that all have
-    their quarters stored.
+    The quarter-hour rollups hold every counted call by quarter hour, direction and currency, the
+    pilot offers every call offered to a hunt pilot: they answer a reader who may see every call,
+    asking for a period and a kind of traffic only, over days that all have them stored.
     """
     if report.rollup_sql is None or not _reads_everything(report, filters, who):
         return False
-    return _all_days_stored(con, settings, period, "not quarter_hours", {})
+    return _all_days_stored(con, settings, period, f"not {report.rollup_days}", {})
 
 
 # The capacity queries over the carrier legs, and the same rows from the stored gateway load.
@@ -437,7 +437,9 @@ def build_query(
     if "{{context}}" in text:
         if report.context_days is None:
             raise ValueError(f"report {report.name!r} reads {{{{context}}}} but sets no context_days")
-        tokens["context"] = _context_sql(period, report.context_days, params)
+        # the calls with their owners only when the query names the directory (a join per call)
+        source = "calls" if _DIRECTORY_COLUMNS.search(text) else "calls_facts"
+        tokens["context"] = _context_sql(period, report.context_days, params, source)
     if "{{devices}}" in text:
         tokens["devices"] = devices_sql(settings, params)
     if "{{gateway_load}}" in text:

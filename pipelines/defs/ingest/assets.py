@@ -18,9 +18,10 @@ CALLS = dg.AssetKey("calls")
 DAILY_ROLLUPS = dg.AssetKey("daily_rollups")
 QUARTER_HOURS = dg.AssetKey("quarter_hours")
 OFFERS = dg.AssetKey("offers")
+PILOT_OFFERS = dg.AssetKey("pilot_offers")
 GATEWAY_LOAD = dg.AssetKey("gateway_load")
 # Everything a rebuild of a day's calls writes again.
-CALLS_AND_DERIVED = [CALLS, DAILY_ROLLUPS, QUARTER_HOURS, OFFERS, GATEWAY_LOAD]
+CALLS_AND_DERIVED = [CALLS, DAILY_ROLLUPS, QUARTER_HOURS, OFFERS, PILOT_OFFERS, GATEWAY_LOAD]
 LAKE_POOL = "lake_writer"
 
 
@@ -69,6 +70,11 @@ def raw_legs(context: dg.AssetExecutionContext, ringledger: RingledgerResource):
             deps=[dg.AssetDep(CALLS, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1))],
         ),
         dg.AssetSpec(
+            PILOT_OFFERS,
+            description="Each call offered to a hunt pilot and what became of it, by UTC day of the first ring",
+            deps=[dg.AssetDep(CALLS, partition_mapping=dg.TimeWindowPartitionMapping(start_offset=0, end_offset=1))],
+        ),
+        dg.AssetSpec(
             GATEWAY_LOAD,
             description="Each gateway's channels held per 15 minutes: seconds, seizures and peak of calls up",
             # a quarter counts the calls still up from the day before: building a day's calls builds
@@ -92,4 +98,5 @@ def calls_and_rollups(context: dg.AssetExecutionContext, ringledger: RingledgerR
     yield dg.MaterializeResult(asset_key=DAILY_ROLLUPS, metadata={"calls": rows})
     yield dg.MaterializeResult(asset_key=QUARTER_HOURS, metadata={"calls": rows})
     yield dg.MaterializeResult(asset_key=OFFERS, metadata={"calls": rows})
+    yield dg.MaterializeResult(asset_key=PILOT_OFFERS, metadata={"calls": rows})
     yield dg.MaterializeResult(asset_key=GATEWAY_LOAD, metadata={"calls": rows})

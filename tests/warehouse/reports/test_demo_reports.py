@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.warehouse.reports.counting import Counting
 from warehouse.access import Principal
 from warehouse.reports import Filters, get, run_report
 
@@ -106,23 +107,13 @@ def test_a_table_of_the_newest_unanswered_calls_reads_the_last_days_first_when_t
     first, last = con.execute("select min(started_at)::date, max(started_at)::date from calls where counted").fetchone()
     period = Filters(period="custom", date_from=first, date_to=last, time_zone="UTC")
 
-    class Counting:
-        """The lake connection, counting the queries run on it."""
-
-        def __init__(self):
-            self.queries = 0
-
-        def execute(self, *args):
-            self.queries += 1
-            return con.execute(*args)
-
     recent_days = 2  # of the demo's three days
 
-    def unanswered(rows: int, recent_days: int, counting: Counting):
+    def unanswered(rows: int, recent_days: int, counting):
         monkeypatch.setattr(engine, "RECENT_DAYS", recent_days)
         return run_report(demo, admin, "unanswered_callbacks", period.merged(max_rows=rows), con=counting)
 
-    everything = unanswered(100_000, 100_000, Counting()).records()
+    everything = unanswered(100_000, 100_000, Counting(con)).records()
     window = last - timedelta(days=recent_days - 1)  # the first of the last days
     settled = [r for r in everything if r["started_at"].date() > window]  # a day after it began
     first_day = [r for r in everything if r["started_at"].date() == window]
@@ -132,10 +123,10 @@ def test_a_table_of_the_newest_unanswered_calls_reads_the_last_days_first_when_t
     # enough rows a day into the last days: those days answer; rows shown from their first day, where
     # a call that began before them would show with only its later legs, or too few rows: the whole period
     for rows, queries in ((len(settled) - 1, 1), (len(settled) + 1, 2), (len(everything), 2)):
-        counting = Counting()
+        counting = Counting(con)
         shown = unanswered(rows, recent_days, counting)
         assert counting.queries == queries
-        whole = unanswered(rows, 100_000, Counting())
+        whole = unanswered(rows, 100_000, Counting(con))
         assert shown.rows == whole.rows
         assert shown.truncated == whole.truncated
         assert len(shown.rows) == rows

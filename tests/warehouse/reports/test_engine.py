@@ -9,6 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.ravello import CALLS
+from tests.warehouse.reports.counting import Counting
 from warehouse import appdb
 from warehouse.access import Principal, load_principal
 from warehouse.reports import Filters, list_reports, run_report
@@ -233,29 +234,19 @@ def test_a_list_of_the_newest_calls_reads_the_last_days_first_and_the_rest_when_
     total = con.execute("select count(*) from calls where counted").fetchone()[0]
     assert total > recent > 2
 
-    class Counting:
-        """The lake connection, counting the queries run on it."""
-
-        def __init__(self):
-            self.queries = 0
-
-        def execute(self, *args):
-            self.queries += 1
-            return con.execute(*args)
-
-    def newest(rows: int, counting: Counting):
+    def newest(rows: int, counting):
         # the start times only: calls that started together are the same row, whichever the list keeps
         filters = Filters(period="custom", date_from=first, date_to=last, time_zone="UTC", fields=["started_at"])
         return run_report(ravello, admin, "call_list", filters.merged(max_rows=rows), con=counting)
 
     for rows, queries in ((recent - 1, 1), (total, 2)):
         monkeypatch.setattr(engine, "RECENT_DAYS", 7)
-        counting = Counting()
+        counting = Counting(con)
         shown = newest(rows, counting)
         # the last days only, or those and then the whole period when they held too few calls
         assert counting.queries == queries
         monkeypatch.setattr(engine, "RECENT_DAYS", 100_000)  # never only the last days
-        whole = newest(rows, Counting())
+        whole = newest(rows, Counting(con))
         assert shown.rows == whole.rows
         assert shown.truncated == whole.truncated
         assert len(shown.rows) == rows

@@ -197,6 +197,23 @@ def test_hunt_pilot_offers_answers_and_waits(lake):
     assert labels["answered_within"] == "Answered within 20 s"
 
 
+def test_stored_pilot_offers_answer_an_administrator_and_the_calls_everyone_else(lake):
+    from warehouse.lake import Lake
+    from warehouse.reports.catalogue import get
+    from warehouse.reports.engine import build_query
+
+    stored = bool(Lake(lake.lake_dir).files("pilot_offers"))
+    report = get("answer_rate_by_hunt_pilot")
+    assert ("from pilot_offers" in build_query(lake, ADMIN, report, DAY).sql) == stored
+    # an option the stored offers do not carry, or a person who sees part of the calls: from the calls
+    assert "from pilot_offers" not in build_query(lake, ADMIN, report, DAY.merged(gateways=["Milano PSTN"])).sql
+    anna = Principal("anna", role="user", time_zone="UTC", language="en", assignments=(Assignment("5101"),))
+    assert "from pilot_offers" not in build_query(lake, anna, report, DAY).sql
+    # a member sees the pilot's offers that rang her, with the outcome all the members' legs decide
+    [pilot] = run_report(lake, anna, "answer_rate_by_hunt_pilot", DAY).records()
+    assert (pilot["g1"], pilot["offered"], pilot["answered"]) == ("5900", 5, 2)
+
+
 def test_the_answer_target_is_an_option(lake):
     result = run_report(lake, ADMIN, "answer_rate_by_hunt_pilot", DAY.merged(answer_within_s=30))
     [pilot] = result.records()

@@ -5,7 +5,8 @@
 -- of an hour is the highest of its quarters' (each quarter's sweep starts from the calls already up),
 -- and the legs up in an hour are those up in its first quarter plus those that took a channel in
 -- the others. Tokens: {{calls}} (the carrier rows of the days, and of the day before: legs still up),
--- {{devices}}. Parameters: $period_start, $period_end (the UTC days stored), $interval_s (900).
+-- {{devices}}; {{sql:carrier_buckets}} and {{sql:carrier_sweep}} over them. Parameters: $period_start,
+-- $period_end (the UTC days stored), $interval_s (900).
 -- Output: gateway, channels, quarter_start, legs_up (legs holding a channel in the quarter), legs_from
 -- (legs that took it in the quarter, or were already up when the days stored begin), held_s,
 -- connected_s (answered legs), seizure_s (legs never answered), peak, peak_at, seized.
@@ -14,37 +15,8 @@ with legs as materialized (
     select * from {{sql:carrier_legs}}
 ),
 
-quarters as (
-    select
-        *,
-        unnest(range(cast(floor(epoch(held_from) / 900) as bigint), cast(ceil(epoch(held_to) / 900) as bigint)))
-            as quarter_no
-    from legs
-),
-
-split as (
-    select
-        gateway,
-        channels,
-        answered,
-        quarter_no,
-        floor(epoch(held_from) / 900) = quarter_no as took,
-        least(epoch(held_to), (quarter_no + 1) * 900) - greatest(epoch(held_from), quarter_no * 900) as seconds
-    from quarters
-),
-
 per_quarter as (
-    select
-        gateway,
-        any_value(channels) as channels,
-        to_timestamp(quarter_no * 900) as quarter_start,
-        count(*) as legs_up,
-        count(*) filter (where took) as legs_from,
-        sum(seconds) as held_s,
-        coalesce(sum(seconds) filter (where answered), 0) as connected_s,
-        coalesce(sum(seconds) filter (where not answered), 0) as seizure_s
-    from split
-    group by gateway, quarter_no
+    select * from {{sql:carrier_buckets}}
 ),
 
 peaks as (
@@ -55,7 +27,7 @@ final as (
     select
         q.gateway,
         q.channels,
-        q.quarter_start,
+        q.bucket_start as quarter_start,
         q.legs_up,
         q.legs_from,
         q.held_s,
@@ -65,7 +37,7 @@ final as (
         p.peak_at,
         p.seized
     from per_quarter as q
-    left join peaks as p on p.gateway = q.gateway and p.bucket_start = q.quarter_start
+    left join peaks as p on p.gateway = q.gateway and p.bucket_start = q.bucket_start
 )
 
 select * from final
