@@ -479,6 +479,8 @@ def build_query(
             tokens["g1"] = first.sql
             tokens["g2"] = DIMENSIONS[dims[1]].sql if len(dims) > 1 else "null"
             tokens["g1_extra"] = first.extra_sql if first.extra_sql and len(dims) == 1 else "null"
+            # a constant second grouping would still be hashed with every row
+            tokens["group_keys"] = "1, 2" if len(dims) > 1 else "1"
             group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)
         else:
             group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)

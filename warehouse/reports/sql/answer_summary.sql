@@ -1,6 +1,6 @@
 -- The answer figures of each group of offers, shared by answer_rate.sql and hunt_pilots.sql: a query
 -- that defines `outcomes` (one row per offer, with its outcome and wait_s) reads it as
--- {{sql:answer_summary}}. Tokens: {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $answer_within_s.
+-- {{sql:answer_summary}}. Tokens: {{g1}}, {{g2}}, {{g1_extra}}, {{group_keys}}. Parameters: $answer_within_s.
 with grouped as (
     select
         {{g1}} as g1,
@@ -17,7 +17,7 @@ with grouped as (
         count(*) filter (where outcome = 'not_answered') as not_answered,
         avg(wait_s) filter (where outcome = 'abandoned') as avg_abandon_s
     from outcomes
-    group by 1, 2
+    group by {{group_keys}}
 )
 
 select

@@ -1,5 +1,5 @@
 -- Call status per group: how many calls were answered, missed (incoming) or not answered (placed).
--- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $zone, $limit.
+-- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}, {{group_keys}}. Parameters: $zone, $limit.
 
 with filtered as (
     select * from {{calls}}
@@ -15,7 +15,7 @@ grouped as (
         count(*) filter (where not answered and missed and leg_role <> 'caller') as missed,
         count(*) filter (where not answered and not (missed and leg_role <> 'caller')) as not_answered
     from filtered
-    group by 1, 2
+    group by {{group_keys}}
 ),
 
 final as (

@@ -1,5 +1,6 @@
 -- Cost per group: calls, time and cost of the filtered calls per one or two dimensions.
--- Tokens: {{calls}}, {{g1}}, {{g2}} (grouping expressions), {{g1_extra}} (a column shown beside g1).
+-- Tokens: {{calls}}, {{g1}}, {{g2}} (grouping expressions), {{g1_extra}} (a column shown beside g1),
+-- {{group_keys}} (the positions grouped by: 1, or 1, 2 when there is a second grouping).
 -- Parameters: $zone, $limit. Durations in seconds; cost in the calls' currency.
 
 with filtered as (
@@ -15,9 +16,10 @@ grouped as (
         sum(duration_s) as duration_s,
         avg(duration_s) as avg_duration_s,
         sum(cost) as cost,
-        min(currency) as currency
+        -- every priced call carries the company currency: any one is it (min() compares every row)
+        any_value(currency) as currency
     from filtered
-    group by 1, 2
+    group by {{group_keys}}
 ),
 
 final as (

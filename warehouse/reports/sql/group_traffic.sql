@@ -1,5 +1,5 @@
 -- Traffic per group: calls by direction, answered and missed, time and cost per one or two dimensions.
--- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $zone, $limit. Durations in seconds.
+-- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}, {{group_keys}}. Parameters: $zone, $limit. Durations in seconds.
 
 with filtered as (
     select * from {{calls}}
@@ -19,9 +19,10 @@ grouped as (
         sum(duration_s) as duration_s,
         avg(duration_s) filter (where answered) as avg_duration_s,
         sum(cost) as cost,
-        min(currency) as currency
+        -- every priced call carries the company currency: any one is it (min() compares every row)
+        any_value(currency) as currency
     from filtered
-    group by 1, 2
+    group by {{group_keys}}
 ),
 
 final as (

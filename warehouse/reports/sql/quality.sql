@@ -2,7 +2,7 @@
 -- latency (ms), packet loss (%), as averages and as distributions (the share of calls under MOS 3.5,
 -- the 95th percentiles of jitter, latency and loss), and how many calls were poor (MOS under 3.5 or
 -- loss over 1 %, the thresholds of filters.POOR_QUALITY_SQL).
--- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}. Parameters: $zone, $limit.
+-- Tokens: {{calls}}, {{g1}}, {{g2}}, {{g1_extra}}, {{group_keys}}. Parameters: $zone, $limit.
 -- Percentiles interpolate between the two nearest calls (quantile_cont).
 
 with measured as (
@@ -28,7 +28,7 @@ grouped as (
         quantile_cont(packet_loss_pct, 0.95) as p95_loss_pct,
         count(*) filter (where mos < 3.5 or packet_loss_pct > 1) as poor
     from measured
-    group by 1, 2
+    group by {{group_keys}}
 ),
 
 final as (
