@@ -118,10 +118,10 @@ def _build_by_first_ring(
     dataset: str,
     prefix: str,
     query: Callable[[str], tuple[str, dict]],
-    key: str,
+    sort_key: str,
 ) -> int:
     """Publish `dataset`: the rows `query(legs)` gives over the calls of the days and the day after,
-    each in the file of the UTC day it started on (`prefix`-<id>.parquet), sorted by the column `key`
+    each in the file of the UTC day it started on (`prefix`-<id>.parquet), sorted by the column `sort_key`
     (readers that pick some of its values skip the rest of the file) and time; returns the rows written."""
     from warehouse.calls import copy_days
 
@@ -143,7 +143,7 @@ def _build_by_first_ring(
         values = {**values, "span_from": day_span(min(with_calls))[0], "span_to": day_span(max(with_calls))[1]}
         con.execute(
             f"CREATE OR REPLACE TABLE first_ring_span AS SELECT * FROM ({text}) "
-            f"WHERE started_at >= $span_from AND started_at < $span_to ORDER BY {key}, started_at",
+            f"WHERE started_at >= $span_from AND started_at < $span_to ORDER BY {sort_key}, started_at",
             values,
         )
         stage = lake.staging_dir(f"{dataset}-{min(wanted)}-{uuid.uuid4().hex[:8]}")

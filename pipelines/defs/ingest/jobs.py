@@ -2,7 +2,15 @@
 
 import dagster as dg
 
-from pipelines.defs.ingest.assets import CALLS_AND_DERIVED, GATEWAY_LOAD, LAKE_POOL, OFFERS, RAW_CDR, RAW_CMR
+from pipelines.defs.ingest.assets import (
+    CALLS_AND_DERIVED,
+    GATEWAY_LOAD,
+    LAKE_POOL,
+    OFFERS,
+    PILOT_OFFERS,
+    RAW_CDR,
+    RAW_CMR,
+)
 from pipelines.defs.ingest.resources import RingledgerResource
 from warehouse import gateway_load, offers
 from warehouse.ingest import Ingestor
@@ -60,9 +68,10 @@ def store_stale_derived(context: dg.OpExecutionContext, ringledger: RingledgerRe
     stale = {"offers": offers.stale_days(settings), "gateway_load": gateway_load.stale_days(settings)}
     stored = {"offers": offers.rebuild_offers(settings, stale["offers"])}
     stored["gateway_load"] = gateway_load.rebuild(settings, stale["gateway_load"])
-    for (name, days), key in zip(stale.items(), (OFFERS, GATEWAY_LOAD), strict=True):
+    # storing the offers to lines stores those to hunt pilots too
+    for (name, days), keys in zip(stale.items(), ([OFFERS, PILOT_OFFERS], [GATEWAY_LOAD]), strict=True):
         context.log.info(f"{name} of {len(days)} day(s) stored with today's device inventory: {stored[name]} rows")
-        _materialized(context, [key], [str(d) for d in days], {"reason": "device inventory"})
+        _materialized(context, keys, [str(d) for d in days], {"reason": "device inventory"})
     return stored
 
 
