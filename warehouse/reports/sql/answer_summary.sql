@@ -7,14 +7,15 @@ with grouped as (
         {{g2}} as g2,
         {{g1_extra}} as g1_extra,
         count(*) as offered,
-        count(*) filter (where outcome = 'answered') as answered,
-        count(*) filter (where outcome = 'answered' and wait_s <= $answer_within_s) as answered_within,
+        -- count_if: a FILTER clause on count(*) costs DuckDB more per row
+        count_if(outcome = 'answered') as answered,
+        count_if(outcome = 'answered' and wait_s <= $answer_within_s) as answered_within,
         avg(wait_s) filter (where outcome = 'answered') as avg_answer_s,
         quantile_cont(wait_s, 0.9) filter (where outcome = 'answered') as p90_answer_s,
         max(wait_s) filter (where outcome = 'answered') as max_answer_s,
-        count(*) filter (where outcome = 'abandoned') as abandoned,
-        count(*) filter (where outcome = 'overflowed') as overflowed,
-        count(*) filter (where outcome = 'not_answered') as not_answered,
+        count_if(outcome = 'abandoned') as abandoned,
+        count_if(outcome = 'overflowed') as overflowed,
+        count_if(outcome = 'not_answered') as not_answered,
         avg(wait_s) filter (where outcome = 'abandoned') as avg_abandon_s
     from outcomes
     group by {{group_keys}}

@@ -11,9 +11,10 @@ grouped as (
         {{g2}} as g2,
         {{g1_extra}} as g1_extra,
         count(*) as calls,
-        count(*) filter (where answered) as answered,
-        count(*) filter (where not answered and missed and leg_role <> 'caller') as missed,
-        count(*) filter (where not answered and not (missed and leg_role <> 'caller')) as not_answered
+        -- count_if: a FILTER clause on count(*) costs DuckDB more per row
+        count_if(answered) as answered,
+        count_if(not answered and missed and leg_role <> 'caller') as missed,
+        count_if(not answered and not (missed and leg_role <> 'caller')) as not_answered
     from filtered
     group by {{group_keys}}
 ),

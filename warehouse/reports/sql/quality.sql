@@ -19,14 +19,15 @@ grouped as (
         avg(mos) as avg_mos,
         min(mos) as min_mos,
         count(mos) as mos_calls,
-        count(*) filter (where mos < 3.5) as low_mos,
+        -- count_if: a FILTER clause on count(*) costs DuckDB more per row
+        count_if(mos < 3.5) as low_mos,
         avg(jitter_ms) as avg_jitter_ms,
         quantile_cont(jitter_ms, 0.95) as p95_jitter_ms,
         avg(latency_ms) as avg_latency_ms,
         quantile_cont(latency_ms, 0.95) as p95_latency_ms,
         avg(packet_loss_pct) as avg_loss_pct,
         quantile_cont(packet_loss_pct, 0.95) as p95_loss_pct,
-        count(*) filter (where mos < 3.5 or packet_loss_pct > 1) as poor
+        count_if(mos < 3.5 or packet_loss_pct > 1) as poor
     from measured
     group by {{group_keys}}
 ),
