@@ -1,4 +1,4 @@
-"""Build the `calls`, `daily_rollups`, `quarter_hours`, `offers` and `gateway_load` partitions of UTC days.
+"""Build the `calls` of UTC days from the raw legs, and the rollups, offers and gateway load derived from them.
 
 Days are built a span at a time: consecutive days (in the order asked) whose raw legs add up to at
 most `SPAN_LEGS` go through one set-based query, one pricing pass and one publish per dataset. The
