@@ -298,13 +298,25 @@ def test_answered_desk_phone_legs_have_call_quality(loaded):
     assert by_gateway["New York SIP trunk"] < min(by_gateway["Milano PSTN"], by_gateway["London SIP trunk"]) - 0.15
 
 
-def test_stored_offers_give_the_same_answer_figures_as_working_them_out_from_the_calls(loaded, monkeypatch):
+def both_ways(settings, runs, monkeypatch, *stored_checks: str) -> tuple[list, list]:
+    """The rows of each (report, filters) run as an administrator: from what the calls build stored,
+    then with the engine's `stored_checks` (its functions that tell whether it may read them) saying no."""
     from warehouse.access import Principal
-    from warehouse.reports import Filters, run_report
+    from warehouse.reports import engine as engine_module
+    from warehouse.reports import run_report
+
+    admin = Principal("admin", role="administrator", time_zone="UTC", language="en", assignments=())
+    stored = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    for check in stored_checks:
+        monkeypatch.setattr(engine_module, check, lambda *args: False)
+    return stored, [run_report(settings, admin, name, filters).rows for name, filters in runs]
+
+
+def test_stored_offers_give_the_same_answer_figures_as_working_them_out_from_the_calls(loaded, monkeypatch):
+    from warehouse.reports import Filters
     from warehouse.reports import engine as engine_module
 
     settings = loaded[0]
-    admin = Principal("admin", role="administrator", time_zone="UTC", language="en", assignments=())
     con = warehouse.connect(settings)
     outcomes = dict(con.execute("select outcome, count(*) from offers group by 1").fetchall())
     assert set(outcomes) == {"answered", "overflowed", "abandoned", "not_answered"}, outcomes
@@ -313,17 +325,15 @@ def test_stored_offers_give_the_same_answer_figures_as_working_them_out_from_the
         ("incoming_by_hour", Filters(period="all", traffic="external", time_zone="Europe/Rome")),
         ("answer_rate_by_extension", Filters(period="custom", date_from=END.date(), date_to=END.date())),
     ]
-    stored = [run_report(settings, admin, name, filters).rows for name, filters in runs]
     assert engine_module.offers_stored(con, settings, engine_module.resolve_period(runs[0][1], "UTC"))
-    monkeypatch.setattr(engine_module, "offers_stored", lambda *args: False)
-    worked_out = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    stored, worked_out = both_ways(settings, runs, monkeypatch, "offers_stored")
     assert all(len(rows) > 5 for rows in stored)
     assert stored == worked_out
 
 
 def test_the_trend_from_quarter_hours_is_the_trend_from_the_calls(loaded, monkeypatch):
     from warehouse.access import Assignment, Principal
-    from warehouse.reports import Filters, run_report
+    from warehouse.reports import Filters
     from warehouse.reports import engine as engine_module
     from warehouse.reports.catalogue import get
 
@@ -344,9 +354,7 @@ def test_the_trend_from_quarter_hours_is_the_trend_from_the_calls(loaded, monkey
     assert "quarter_hours" not in filtered.sql
     user = Principal("u", role="user", time_zone="UTC", language="en", assignments=(Assignment("2105"),))
     assert "quarter_hours" not in engine_module.build_query(settings, user, get("trend"), days).sql
-    rolled = [run_report(settings, admin, "trend", filters).rows for filters in runs]
-    monkeypatch.setattr(engine_module, "reads_rollup", lambda *args: False)
-    from_calls = [run_report(settings, admin, "trend", filters).rows for filters in runs]
+    rolled, from_calls = both_ways(settings, [("trend", f) for f in runs], monkeypatch, "reads_rollup")
     assert all(rolled)
     assert len(rolled[0]) > 48  # hours of the demo's days
     assert rolled == from_calls
@@ -354,7 +362,7 @@ def test_the_trend_from_quarter_hours_is_the_trend_from_the_calls(loaded, monkey
 
 def test_stored_pilot_offers_and_gateway_load_give_the_reports_of_the_calls(loaded, monkeypatch):
     from warehouse.access import Principal
-    from warehouse.reports import Filters, run_report
+    from warehouse.reports import Filters
     from warehouse.reports import engine as engine_module
     from warehouse.reports.catalogue import get
 
@@ -374,10 +382,7 @@ def test_stored_pilot_offers_and_gateway_load_give_the_reports_of_the_calls(load
         assert {"from pilot_offers", "from gateway_load"} & set(
             re.findall(r"from \w+", engine_module.build_query(settings, admin, get(name), filters).sql)
         ), name
-    stored = [run_report(settings, admin, name, filters).rows for name, filters in runs]
-    monkeypatch.setattr(engine_module, "reads_rollup", lambda *args: False)
-    monkeypatch.setattr(engine_module, "reads_load", lambda *args: False)
-    from_calls = [run_report(settings, admin, name, filters).rows for name, filters in runs]
+    stored, from_calls = both_ways(settings, runs, monkeypatch, "reads_rollup", "reads_load")
     assert all(stored)
     assert len(stored[2]) > 48  # hours of the demo's days, for each gateway
     assert stored == from_calls
