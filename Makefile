@@ -34,12 +34,14 @@ run: $(STAMP_RUN)
 	$(VENV)/bin/ringledger run
 
 # Debian packages the tests use against real servers: slapd (directory), openssl (its test
-# certificates), chromium (browser tests), wrk (load figures of `make soak`).
+# certificates), chromium (browser tests), postgresql (the app database on PostgreSQL), wrk (load
+# figures of `make soak`).
 system-packages:
 	@missing=""; \
 	[ -x /usr/sbin/slapd ] || missing="$$missing slapd ldap-utils"; \
 	[ -x /usr/bin/openssl ] || missing="$$missing openssl"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/wrk ] || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \

@@ -133,6 +133,9 @@ audit_log = sa.Table(
     sa.Column("target", sa.String(255), nullable=False, server_default=""),
     sa.Column("detail", sa.Text, nullable=False, server_default=""),
     sa.Index("ix_audit_log_at", "at"),
+    # the audit page filters by who and what
+    sa.Index("ix_audit_log_actor", "actor"),
+    sa.Index("ix_audit_log_action", "action"),
 )
 
 

@@ -16,6 +16,8 @@ from pipelines.defs.ingest.resources import RingledgerResource
 from pipelines.defs.ingest.sensors import cdr_inbox_sensor
 from tests.conftest import SAMPLES
 
+pytestmark = pytest.mark.app_databases
+
 DENIKOND = sorted(p for p in SAMPLES.iterdir() if p.name.startswith("denikond"))
 
 

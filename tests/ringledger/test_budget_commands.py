@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from ringledger.cli import main
 from tests.lock_data import staff, write_calls
 from warehouse import budgets, mail
 from warehouse.access import load_principal
+
+pytestmark = pytest.mark.app_databases
 
 
 def test_budgets_evaluate_and_list(settings, capsys):

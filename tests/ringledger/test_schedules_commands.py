@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from ringledger.cli import main
 from tests.lock_data import staff, write_calls
 from warehouse import mail, schedules
 from warehouse.access import load_principal
 from warehouse.schedules import ScheduleSpec
+
+pytestmark = pytest.mark.app_databases
 
 
 def test_schedules_list_run_due_and_run_one(settings, capsys):

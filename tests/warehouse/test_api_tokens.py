@@ -13,6 +13,8 @@ from warehouse import api_tokens
 from warehouse.access import load_principal
 from warehouse.appdb import audit_log, users, utcnow
 
+pytestmark = pytest.mark.app_databases
+
 
 def test_a_token_is_shown_once_and_only_its_hash_is_kept(settings):
     engine = staff(settings)

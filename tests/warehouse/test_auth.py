@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from warehouse import appdb, auth
 from warehouse.access import set_password
 from warehouse.directory import Person, apply
+
+pytestmark = pytest.mark.app_databases
 
 
 def make_user(settings, user_id="giulia", password="s3cret!"):

@@ -15,6 +15,8 @@ from warehouse.access import load_principal
 from warehouse.appdb import audit_log
 from warehouse.config import load_settings
 
+pytestmark = pytest.mark.app_databases
+
 ROME = ZoneInfo("Europe/Rome")
 
 

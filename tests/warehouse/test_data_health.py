@@ -28,6 +28,8 @@ from warehouse.directory import unknown_extensions
 from warehouse.lake import Lake
 from warehouse.rating import rerate
 
+pytestmark = pytest.mark.app_databases
+
 
 @pytest.fixture
 def health(admin_home):  # noqa: F811

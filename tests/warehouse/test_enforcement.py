@@ -16,6 +16,8 @@ from warehouse.appdb import utcnow
 from warehouse.audit import query_audit
 from warehouse.config import load_settings
 
+pytestmark = pytest.mark.app_databases
+
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 ROME = ZoneInfo("Europe/Rome")
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+
 import warehouse
 from tests.cdrs import Leg, cdr_file, utc
 from warehouse.cucm_format import CMR_FIELDS
 from warehouse.ingest import Ingestor
+
+pytestmark = pytest.mark.app_databases
 
 
 def cmr_file(directory: Path, call_id: int, leg: int, stamp: int, mos: str, name: str) -> Path:

@@ -14,6 +14,8 @@ from warehouse import appdb
 from warehouse.ingest import Ingestor
 from warehouse.lake import LakeWriter
 
+pytestmark = pytest.mark.app_databases
+
 CDR = SAMPLES / "denikond__CUCM_CDR__cdr_StandAloneCluster_02_202112131408_515359"
 CMR = SAMPLES / "denikond__CUCM_CDR__cmr_StandAloneCluster_02_202112131408_515359"
 DENIKOND = sorted(p for p in SAMPLES.iterdir() if p.name.startswith("denikond"))
@@ -118,15 +120,22 @@ class Crash(BaseException):
 
 
 def clean_run(tmp_path_factory):
+    """The lake of the same files ingested without a fault, in a data home and app database of its own."""
     import os
 
     from warehouse.config import load_settings
 
     home = tmp_path_factory.mktemp("clean")
     os.environ["RINGLEDGER_HOME"] = str(home)
-    settings = load_settings()
-    Ingestor(settings).ingest(DENIKOND)
-    return snapshot(settings)
+    # the test's own database (PostgreSQL) would already list the files as loaded
+    url = os.environ.pop("RINGLEDGER_DATABASE_URL", None)
+    try:
+        settings = load_settings()
+        Ingestor(settings).ingest(DENIKOND)
+        return snapshot(settings)
+    finally:
+        if url is not None:
+            os.environ["RINGLEDGER_DATABASE_URL"] = url
 
 
 @pytest.mark.parametrize(
@@ -175,13 +184,13 @@ def test_a_run_killed_between_writes_is_completed_by_the_next(settings, monkeypa
             raise Crash
         return real_build(writer, settings, days, con)
 
-    monkeypatch.setattr(LakeWriter, "publish", publish)
-    monkeypatch.setattr(Ingestor, "_publish", ledger)
-    monkeypatch.setattr(calls_mod, "build_span", build)
-    with pytest.raises(Crash):
-        Ingestor(settings).ingest(DENIKOND)
-    monkeypatch.undo()
-    monkeypatch.setenv("RINGLEDGER_HOME", str(home))
+    # patched for the crashing run only (the fixture's own settings, such as the database, stay)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(LakeWriter, "publish", publish)
+        patch.setattr(Ingestor, "_publish", ledger)
+        patch.setattr(calls_mod, "build_span", build)
+        with pytest.raises(Crash):
+            Ingestor(settings).ingest(DENIKOND)
     appdb.dispose_all()
     warehouse.views.reset()
     Ingestor(settings).ingest(DENIKOND)

@@ -12,6 +12,8 @@ from warehouse import enforcement, phonelock
 from warehouse.access import load_principal
 from warehouse.appdb import audit_log, utcnow
 
+pytestmark = pytest.mark.app_databases
+
 
 def actions(engine) -> list[tuple[str, str, str]]:
     with engine.connect() as conn:

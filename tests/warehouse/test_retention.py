@@ -18,6 +18,8 @@ from warehouse.config import ConfigError, load_settings
 from warehouse.ingest import Ingestor
 from warehouse.lake import Lake
 
+pytestmark = pytest.mark.app_databases
+
 SITE = """
 [[sites]]
 name = "Zurich"

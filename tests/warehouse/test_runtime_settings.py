@@ -13,6 +13,8 @@ from warehouse.appdb import audit_log
 from warehouse.config import ConfigError, load_settings
 from warehouse.runtime_settings import RESET, SettingsRefused
 
+pytestmark = pytest.mark.app_databases
+
 CONFIG = """
 [company]
 time_zone = "Europe/Rome"

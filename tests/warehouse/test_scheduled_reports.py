@@ -20,6 +20,8 @@ from warehouse.reports import Filters, run_report
 from warehouse.reports.mailing import send_result
 from warehouse.schedules import ScheduleSpec
 
+pytestmark = pytest.mark.app_databases
+
 MARCH = Filters(period="custom", date_from=date(2026, 3, 1), date_to=date(2026, 3, 31))
 
 

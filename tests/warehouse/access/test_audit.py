@@ -9,6 +9,8 @@ import pytest
 from warehouse import appdb
 from warehouse.audit import audit, query_audit
 
+pytestmark = pytest.mark.app_databases
+
 
 @pytest.fixture
 def engine(settings):

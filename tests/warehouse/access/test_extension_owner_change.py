@@ -13,7 +13,7 @@ from warehouse.access import load_principal, scoped_calls
 from warehouse.ingest import Ingestor
 from warehouse.ldap_directory import sync
 
-pytestmark = pytest.mark.ldap
+pytestmark = [pytest.mark.ldap, pytest.mark.app_databases]
 
 
 def test_calls_before_the_change_stay_with_the_old_owner_and_after_go_to_the_new(ol, ldap, tmp_path):

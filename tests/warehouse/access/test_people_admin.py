@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
+
 from warehouse import accounts, appdb, directory
 from warehouse.audit import query_audit
 from warehouse.lake import Lake
+
+pytestmark = pytest.mark.app_databases
 
 HEADER = "username,display_name,department,cost_centre,site,role,extensions\n"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import warehouse
 from tests.cdrs import Leg, cdr_file, utc
 from warehouse import appdb
@@ -9,6 +11,8 @@ from warehouse.accounts import assign_extension, create_user
 from warehouse.directory import unknown_extensions
 from warehouse.ingest import Ingestor
 from warehouse.lake import Lake
+
+pytestmark = pytest.mark.app_databases
 
 
 def test_unknown_extensions_are_listed_and_one_click_assignment_clears_them(sites, home):

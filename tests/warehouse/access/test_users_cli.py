@@ -12,6 +12,8 @@ from tests.cdrs import Leg, cdr_file, utc
 from warehouse import appdb, auth
 from warehouse.audit import query_audit
 
+pytestmark = pytest.mark.app_databases
+
 
 def run(capsys, *args, stdin: str | None = None, monkeypatch=None) -> tuple[int, str, str]:
     if stdin is not None:

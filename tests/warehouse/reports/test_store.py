@@ -20,6 +20,8 @@ from warehouse.reports.store import (
     save_report,
 )
 
+pytestmark = pytest.mark.app_databases
+
 
 def test_saved_reports_belong_to_their_owner(ravello):
     engine = appdb.open_db(ravello)
