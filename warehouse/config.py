@@ -202,6 +202,7 @@ class Service(_Section):
 
 
 class DagsterService(Service):
+    port: int = Field(default=3000, ge=0, le=65535)
     # A PostgreSQL URL for Dagster's own run and event storage; empty keeps SQLite under the data home.
     storage_url: str = ""
     # Base URL people's browsers reach Dagster's UI at (the portal links to its runs), e.g.
@@ -216,6 +217,8 @@ class DagsterService(Service):
 
 class Portal(Service):
     """The web portal: where it listens, and what the administrator sets for everyone."""
+
+    port: int = Field(default=8501, ge=0, le=65535)
 
     # Logo printed on PDF reports (PNG, JPEG or SVG; relative paths are under the data home).
     # Empty: Ringledger's own logo.
@@ -717,9 +720,9 @@ class Settings(_Section):
     devices: list[Device] = Field(default_factory=list)
     ingest: Ingest = Ingest()
     database: Database = Database()
-    portal: Portal = Portal(port=8501)
+    portal: Portal = Portal()
     phone_service: PhoneService = PhoneService()
-    dagster: DagsterService = DagsterService(port=3000)
+    dagster: DagsterService = DagsterService()
     privacy: Privacy = Privacy()
     sessions: Sessions = Sessions()
     gadgets: Gadgets = Gadgets()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -65,7 +66,10 @@ def dagster_home(settings: Settings) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     instance = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text()) or {}
     if settings.dagster.storage_url:
-        instance["storage"] = {"postgres": {"postgres_url": settings.dagster.storage_url}}
+        # Dagster's PostgreSQL storage speaks through psycopg2 (its NOTIFY takes client-side parameters),
+        # whichever driver the URL names: the URL form of [database] url works here too
+        url = re.sub(r"^postgres(ql)?(\+\w+)?://", "postgresql+psycopg2://", settings.dagster.storage_url)
+        instance["storage"] = {"postgres": {"postgres_url": url}}
     (home / "dagster.yaml").write_text(yaml.safe_dump(instance, sort_keys=False))
     return home
 

@@ -134,3 +134,30 @@ def test_a_changed_device_inventory_stores_the_offers_and_the_gateway_load_again
         assert isinstance(inventory_sensor(ctx), dg.SkipReason)
     assert not set(before["gateway_load"]) & set(lake.files("gateway_load"))
     assert gateway_load.stale_days(resource.settings()) == [] == offers.stale_days(resource.settings())
+
+
+def test_with_a_storage_url_dagster_keeps_its_runs_in_postgresql(home, settings, resource, postgres, monkeypatch):
+    import psycopg
+
+    from ringledger.commands.run import dagster_home
+    from warehouse.config import load_settings
+
+    database = postgres.create_database()
+    try:
+        # the same URL form as [database] url
+        (home / "ringledger.toml").write_text(f'[dagster]\nstorage_url = "{postgres.url(database)}"\n')
+        monkeypatch.setenv("DAGSTER_HOME", str(dagster_home(load_settings())))
+        drop_into_inbox(settings, DENIKOND)
+        with dg.DagsterInstance.get() as instance:
+            job = ingest_defs.resolve_job_def("ingest_job")
+            result = job.execute_in_process(resources={"ringledger": resource}, instance=instance)
+            assert result.success
+            calls = instance.get_latest_materialization_event(dg.AssetKey("calls"))
+            assert calls is not None
+            assert calls.dagster_event.partition == "2021-12-13"
+        # kept in PostgreSQL, not in files under the Dagster home
+        with psycopg.connect(postgres.dsn(database)) as conn:
+            assert conn.execute("select count(*) from runs").fetchone() == (1,)
+        assert not list((home / "dagster").rglob("*.db"))
+    finally:
+        postgres.drop_database(database)

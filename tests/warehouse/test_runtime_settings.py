@@ -208,6 +208,16 @@ def test_a_stored_change_the_file_no_longer_fits_is_left_out_and_named(configure
     assert s.runtime.applied == ("privacy.mask_digits.user",)
 
 
+def test_a_section_that_sets_one_setting_keeps_the_defaults_of_the_others(home):
+    (home / "ringledger.toml").write_text(
+        '[portal]\nrefresh_seconds = 10\n\n[dagster]\nstorage_url = "postgresql://rl:pw@127.0.0.1/dagster"\n'
+    )
+    s = load_settings()
+    assert (s.portal.port, s.portal.refresh_seconds) == (8501, 10)
+    assert (s.dagster.address, s.dagster.port) == ("127.0.0.1", 3000)
+    assert s.dagster.storage_url == "postgresql://rl:pw@127.0.0.1/dagster"
+
+
 def test_reading_the_configuration_creates_no_database(home):
     (home / "ringledger.toml").write_text(CONFIG)
     load_settings()
