@@ -159,6 +159,29 @@ def test_a_run_missed_while_the_daemon_was_down_is_caught_up_once(company):
     assert datetime.now(UTC) < stored.next_run_at <= datetime.now(UTC) + timedelta(days=1)
 
 
+def test_processes_running_the_due_schedules_at_the_same_moment_send_each_report_once(company):
+    import threading
+
+    settings, engine, smtp = company
+    for n in range(3):
+        make(settings, engine, "anna", subject=f"Calls {n}")
+    start = threading.Barrier(4)
+    ran: list[schedules.RunOutcome] = []
+
+    def daemon() -> None:
+        start.wait()
+        ran.extend(schedules.run_due(settings, engine))
+
+    workers = [threading.Thread(target=daemon) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert sorted(o.status for o in ran) == [schedules.SENT] * 3
+    # one message per run, to both recipients
+    assert sorted(m.message["Subject"] for m in smtp.messages) == ["Calls 0", "Calls 1", "Calls 2"]
+
+
 def test_a_failing_server_is_shown_and_the_mail_module_retries(home, smtp_server):
     from tests.services import free_port
 
