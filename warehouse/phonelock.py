@@ -400,31 +400,44 @@ def has_pin(engine: Engine, user_id: str) -> bool:
 
 
 def verify_pin(settings, engine: Engine, user_id: str, pin: str, now: datetime | None = None) -> PinResult:
-    """Check a person's PIN, counting failures and refusing every PIN while locked out."""
+    """Check a person's PIN, counting failures and refusing every PIN while locked out.
+
+    The count changes with UPDATE ... SET failures = failures + 1 only while the phone is not locked
+    out, so wrong PINs sent at the same moment each count and none passes the lockout another set.
+    """
     now = now or utcnow()
     limit = settings.phone_lock.max_pin_failures
+    p = phone_pin
+    mine = p.c.user_id == user_id
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(p).where(mine)).first()
+    if row is None or not row.pin_hash:
+        return PinResult(False, "no_pin")
+    if row.locked_until is not None and row.locked_until > now:
+        return PinResult(False, "locked_out", 0, row.locked_until)
+    right = verify_secret(row.pin_hash, pin or "")
+    not_locked = sa.or_(p.c.locked_until.is_(None), p.c.locked_until <= now)
     with engine.begin() as conn:
-        row = conn.execute(sa.select(phone_pin).where(phone_pin.c.user_id == user_id)).first()
-        if row is None or not row.pin_hash:
-            return PinResult(False, "no_pin")
-        if row.locked_until is not None and row.locked_until > now:
-            return PinResult(False, "locked_out", 0, row.locked_until)
-        failures = 0 if row.locked_until is not None else row.failures  # a lockout that ran out starts afresh
-        if verify_secret(row.pin_hash, pin or ""):
-            conn.execute(phone_pin.update().where(phone_pin.c.user_id == user_id).values(failures=0, locked_until=None))
-            return PinResult(True, "ok", limit)
-        failures += 1
-        if failures >= limit:
-            until = now + timedelta(minutes=settings.phone_lock.pin_lockout_minutes)
-            conn.execute(
-                phone_pin.update().where(phone_pin.c.user_id == user_id).values(failures=failures, locked_until=until)
-            )
-            audit(conn, user_id, "phone.pin_lockout", user_id, f"{failures} wrong PINs; locked until {until:%H:%M} UTC")
+        if right:
+            counted = conn.execute(p.update().where(mine, not_locked).values(failures=0, locked_until=None)).rowcount
+        else:
+            # a lockout that ran out starts the count afresh
+            failures = sa.case((p.c.locked_until.is_(None), p.c.failures + 1), else_=1)
+            counted = conn.execute(
+                p.update().where(mine, not_locked).values(failures=failures, locked_until=None)
+            ).rowcount
+        if not counted:  # locked out by an attempt that came first
+            until = conn.execute(sa.select(p.c.locked_until).where(mine)).scalar()
             return PinResult(False, "locked_out", 0, until)
-        conn.execute(
-            phone_pin.update().where(phone_pin.c.user_id == user_id).values(failures=failures, locked_until=None)
-        )
-        return PinResult(False, "wrong", limit - failures)
+        if right:
+            return PinResult(True, "ok", limit)
+        count = int(conn.execute(sa.select(p.c.failures).where(mine)).scalar_one())
+        if count >= limit:
+            until = now + timedelta(minutes=settings.phone_lock.pin_lockout_minutes)
+            conn.execute(p.update().where(mine).values(locked_until=until))
+            audit(conn, user_id, "phone.pin_lockout", user_id, f"{count} wrong PINs; locked until {until:%H:%M} UTC")
+            return PinResult(False, "locked_out", 0, until)
+        return PinResult(False, "wrong", limit - count)
 
 
 def change_pin(settings, engine: Engine, user_id: str, old: str, new: str, repeat: str | None = None) -> PinResult:

@@ -77,6 +77,32 @@ def test_pin_lockout_after_repeated_failures_refuses_even_the_right_pin(settings
     assert phonelock.verify_pin(settings, engine, "anna", "0000").remaining == limit - 1
 
 
+def test_wrong_pins_sent_at_once_cannot_outrun_the_lockout(settings):
+    import threading
+
+    engine = staff(settings)
+    phonelock.set_pin(settings, engine, load_principal(engine, "root"), "anna", "4826")
+    limit = settings.phone_lock.max_pin_failures
+    tries = limit * 2
+    start = threading.Barrier(tries)
+    results: list[phonelock.PinResult] = []
+
+    def guess(n: int) -> None:
+        start.wait()
+        results.append(phonelock.verify_pin(settings, engine, "anna", f"{1000 + n:04d}"))
+
+    guesses = [threading.Thread(target=guess, args=(n,)) for n in range(tries)]
+    for g in guesses:
+        g.start()
+    for g in guesses:
+        g.join(timeout=120)
+    assert len(results) == tries
+    # every wrong PIN counted: the limit-th locked the phone, and those after it were refused unread
+    assert sorted(r.remaining for r in results if r.reason == "wrong") == list(range(1, limit))
+    assert sum(r.reason == "locked_out" for r in results) == tries - (limit - 1)
+    assert phonelock.verify_pin(settings, engine, "anna", "4826").reason == "locked_out"
+
+
 def test_pins_are_four_digits_not_trivial_and_stored_as_argon2id(settings):
     engine = staff(settings)
     root = load_principal(engine, "root")
