@@ -15,6 +15,8 @@ from warehouse import appdb, mail
 from warehouse.appdb import utcnow
 from warehouse.config import load_settings
 
+pytestmark = pytest.mark.app_databases
+
 
 def configure(home, text: str):
     (home / "ringledger.toml").write_text(text)
@@ -177,6 +179,36 @@ def test_server_down_queues_backs_off_then_delivers_and_gives_up_after_max_attem
     assert [m.id for m in mail.messages(engine, status=mail.FAILED)] == [dead]
     assert mail.requeue(engine, dead)
     assert mail.message(engine, dead).status == mail.QUEUED
+
+
+def test_workers_retrying_at_the_same_moment_send_each_queued_message_once(home):
+    import threading
+
+    port = free_port()
+    settings = configure(home, f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout_seconds = 5\n')
+    engine = appdb.open_db(settings)
+    queued = [mail.send(settings, engine, "anna@example.org", f"Queued {n}", text="body") for n in range(5)]
+    assert {mail.message(engine, m).status for m in queued} == {mail.QUEUED}  # the server was down
+    server = SmtpServer("127.0.0.1", port)
+    ctl = Controller(_Collect(server), hostname="127.0.0.1", port=port)
+    ctl.start()
+    start = threading.Barrier(4)
+    later = utcnow() + timedelta(minutes=10)
+
+    def worker() -> None:
+        start.wait()
+        mail.retry_due(settings, engine, now=later)
+
+    workers = [threading.Thread(target=worker) for _ in range(4)]
+    try:
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(timeout=120)
+    finally:
+        ctl.stop()
+    assert sorted(m.message["Subject"] for m in server.messages) == [f"Queued {n}" for n in range(5)]
+    assert {mail.message(engine, m).status for m in queued} == {mail.SENT}
 
 
 @pytest.mark.parametrize(
