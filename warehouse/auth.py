@@ -127,7 +127,8 @@ def _record_failure(settings, engine: Engine, key: str, now: datetime) -> tuple[
             .values(failures=0, first_failure_at=now, locked_until=None)
         )
         conn.execute(lt.update().where(mine).values(failures=lt.c.failures + 1, last_failure_at=now))
-        failures = int(conn.execute(sa.select(lt.c.failures).where(mine)).scalar_one())
+        # None: a right password or an administrator cleared the name in between; this one still counts
+        failures = int(conn.execute(sa.select(lt.c.failures).where(mine)).scalar() or 1)
         lock = None
         if failures >= settings.login.max_failures:
             lock = now + window
@@ -139,6 +140,17 @@ def clear_failures(engine: Engine, username: str) -> None:
     """Forget a user name's failed log-ins and lift its lock (a good log-in, or an administrator)."""
     with engine.begin() as conn:
         conn.execute(login_throttle.delete().where(login_throttle.c.username == _throttle_key(username)))
+
+
+def _forget_failures_unless_locked(engine: Engine, key: str, now: datetime) -> datetime | None:
+    """After a right password: forget the name's failures, unless another attempt locked it
+    meanwhile; then the end of that lock."""
+    lt = login_throttle
+    mine = lt.c.username == key
+    with engine.begin() as conn:
+        conn.execute(lt.delete().where(mine, sa.or_(lt.c.locked_until.is_(None), lt.c.locked_until <= now)))
+        until = conn.execute(sa.select(lt.c.locked_until).where(mine)).scalar()
+    return until if until is not None and until > now else None
 
 
 class _DirectoryDown(Exception):
@@ -226,7 +238,11 @@ def login(
             audit(engine, typed, LOGIN_LOCKED, channel, {"until": lock.isoformat(), "failures": failures, **where})
             return LoginResult(None, locked_message(lock, now))
         return LoginResult(None, BAD_CREDENTIALS)
-    clear_failures(engine, key)
+    until = _forget_failures_unless_locked(engine, key, now)
+    if until is not None:
+        # attempts sent at the same moment locked the name while this one was checked: it waits too
+        audit(engine, typed, LOGIN_REFUSED_LOCKED, channel, {"until": until.isoformat(), **where})
+        return LoginResult(None, locked_message(until, now))
     audit(engine, principal.user_id, LOGIN, channel, where or None)
     return LoginResult(principal)
 

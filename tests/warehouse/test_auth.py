@@ -58,3 +58,53 @@ def test_password_is_stored_as_a_salted_slow_hash(settings):
         stored = conn.execute(sa.select(appdb.users.c.password_hash)).scalar()
     assert stored.startswith("$argon2id$")
     assert "s3cret!" not in stored
+
+
+def test_wrong_passwords_sent_at_once_lock_the_name_and_every_one_is_counted(settings):
+    import threading
+
+    engine = make_user(settings)
+    limit = settings.login.max_failures
+    start = threading.Barrier(limit * 2)
+    results: list[auth.LoginResult] = []
+
+    def guess(n: int) -> None:
+        start.wait()
+        results.append(auth.login(settings, engine, "giulia", f"guess-{n}"))
+
+    guesses = [threading.Thread(target=guess, args=(n,)) for n in range(limit * 2)]
+    for g in guesses:
+        g.start()
+    for g in guesses:
+        g.join(timeout=120)
+    assert len(results) == limit * 2
+    assert not any(r.ok for r in results)
+    assert auth.locked_until(engine, "giulia") is not None
+    refused = auth.login(settings, engine, "giulia", "s3cret!")
+    assert not refused.ok
+    assert refused.error.startswith("Too many failed log-ins")
+
+
+def test_a_right_password_checked_while_other_attempts_lock_the_name_is_refused(settings, monkeypatch):
+    engine = make_user(settings)
+    check = auth._authenticate
+
+    def attacked(settings_, engine_, typed, password):
+        if password == "s3cret!":
+            # while this password is being checked, other attempts at the same name lock it
+            for n in range(settings.login.max_failures):
+                assert not auth.login(settings, engine, "giulia", f"guess-{n}").ok
+        return check(settings_, engine_, typed, password)
+
+    monkeypatch.setattr(auth, "_authenticate", attacked)
+    result = auth.login(settings, engine, "giulia", "s3cret!")
+    assert not result.ok
+    assert result.error.startswith("Too many failed log-ins")
+    monkeypatch.setattr(auth, "_authenticate", check)
+    # the lock runs out: the right password logs in and the count starts afresh
+    with engine.begin() as conn:
+        conn.execute(sa.update(auth.login_throttle).values(locked_until=appdb.utcnow() - timedelta(seconds=1)))
+    assert auth.login(settings, engine, "giulia", "s3cret!").ok
+    assert auth.locked_until(engine, "giulia") is None
+    assert not auth.login(settings, engine, "giulia", "wrong").ok
+    assert auth.locked_until(engine, "giulia") is None
