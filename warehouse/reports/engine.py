@@ -30,6 +30,7 @@ from warehouse.reports.fields import (
     FIELDS,
     GRANULARITIES,
     LOCAL_START,
+    NO_EXTRA_IN_PARTS,
     VALUE_LABELS,
 )
 from warehouse.reports.filters import (
@@ -479,6 +480,8 @@ def build_query(
             tokens["g1"] = first.sql
             tokens["g2"] = DIMENSIONS[dims[1]].sql if len(dims) > 1 else "null"
             tokens["g1_extra"] = first.extra_sql if first.extra_sql and len(dims) == 1 else "null"
+            parts = first.extra_in_parts() if len(dims) == 1 else NO_EXTRA_IN_PARTS
+            tokens["g1_extra_parts"], tokens["g1_extra_of_parts"] = parts
             # a constant second grouping would still be hashed with every row
             tokens["group_keys"] = "1, 2" if len(dims) > 1 else "1"
             group_keys = ("g1", "g2") if len(dims) > 1 else ("g1",)

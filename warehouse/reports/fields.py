@@ -88,6 +88,10 @@ DEFAULT_LIST_FIELDS = (
 )
 
 
+# a grouping without an extra column, grouped in parts (see Dimension.extra_in_parts)
+NO_EXTRA_IN_PARTS = ("null as extra, null as extra_at", "null")
+
+
 @dataclass(frozen=True)
 class Dimension:
     """Something calls can be grouped by: an expression over the filtered calls and its label."""
@@ -96,9 +100,34 @@ class Dimension:
     label: str
     kind: str
     sql: str
-    # a second column shown beside the key (e.g. the name of whoever had the extension at its latest call)
-    extra_sql: str | None = None
+    # a second column shown beside the key: `extra_value` at the group's latest call (e.g. the name of
+    # whoever had the extension), or with extra_rule "all" whether it holds for every call of the group
+    extra_value: str | None = None
     extra_label: str | None = None
+    extra_rule: str = "latest"
+
+    @property
+    def extra_sql(self) -> str | None:
+        """The extra column as an aggregate over a group's calls."""
+        if self.extra_value is None:
+            return None
+        if self.extra_rule == "all":
+            return f"bool_and({self.extra_value})"
+        # arg_max passes over calls whose value is null
+        return f"arg_max({self.extra_value}, started_at)"
+
+    def extra_in_parts(self) -> tuple[str, str]:
+        """The extra column when a group's calls are first grouped in parts: the columns each part
+        carries (`extra`, `extra_at`), and the aggregate over the parts that gives the group's."""
+        value = self.extra_value
+        if value is None:
+            return NO_EXTRA_IN_PARTS
+        if self.extra_rule == "all":
+            return f"bool_and({value}) as extra, null as extra_at", "bool_and(extra)"
+        return (
+            f"arg_max({value}, started_at) as extra, max(started_at) filter (where ({value}) is not null) as extra_at",
+            "arg_max(extra, extra_at)",
+        )
 
 
 DIMENSIONS: dict[str, Dimension] = {
@@ -106,7 +135,7 @@ DIMENSIONS: dict[str, Dimension] = {
     for d in (
         Dimension("department", N_("Department"), "text", "department"),
         Dimension("cost_centre", N_("Cost centre"), "text", "cost_centre"),
-        Dimension("extension", N_("Extension"), "text", "extension", "arg_max(user_name, started_at)", N_("Name")),
+        Dimension("extension", N_("Extension"), "text", "extension", "user_name", N_("Name")),
         Dimension("user_name", N_("Name"), "text", "user_name"),
         Dimension("site", N_("Site"), "text", "site"),
         Dimension("gateway", N_("Gateway"), "text", "gateway"),
@@ -115,10 +144,10 @@ DIMENSIONS: dict[str, Dimension] = {
         Dimension("destination_type", N_("Destination type"), "text", "destination_type"),
         Dimension("operator", N_("Operator"), "text", "operator"),
         # for numbers, the extra column says whether the number is internal (internal numbers are not masked)
-        Dimension("other_number", N_("Number"), "phone", "other_number", "bool_and(direction = 'internal')"),
+        Dimension("other_number", N_("Number"), "phone", "other_number", "direction = 'internal'", extra_rule="all"),
         Dimension("direction", N_("Direction"), "text", "direction"),
         Dimension("hunt_pilot", N_("Hunt pilot"), "text", "hunt_pilot"),
-        Dimension("device", N_("Device"), "text", "device", "arg_max(extension, started_at)", N_("Extension")),
+        Dimension("device", N_("Device"), "text", "device", "extension", N_("Extension")),
         Dimension("date", N_("Date"), "date", f"cast({LOCAL_START} as date)"),
         Dimension("hour", N_("Hour"), "int", f"hour({LOCAL_START})"),
         Dimension("weekday", N_("Weekday"), "int", f"isodow({LOCAL_START})"),

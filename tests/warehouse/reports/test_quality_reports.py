@@ -130,3 +130,63 @@ def test_poor_quality_widget_ranks_gateways_by_poor_calls(lake):
     result = run_report(lake, ADMIN, widget.report, widget.filters.merged(**DAY.model_dump(exclude_defaults=True)))
     ranked = sorted(result.records(), key=lambda r: r[widget.sort_by], reverse=True)
     assert [(r["g1"], r["poor"]) for r in ranked] == [("NY trunk", 3), ("Milano PSTN", 0)]
+
+
+def test_percentiles_and_averages_equal_duckdbs_over_every_call(settings):
+    """Many calls with repeated and missing values: the report's figures, read from how many calls had
+    each value, are DuckDB's quantile_cont and avg over the calls themselves."""
+    import random
+
+    import warehouse
+
+    rng = random.Random(7)
+    legs = []
+    for n in range(400):
+        # a device moves from 5101 to 5102 halfway: its extension is the one of its latest call
+        device = rng.choice(["SEPAAA", "SEPBBB", "CSFCCC"])
+        ext = "5102" if device == "SEPAAA" and n >= 200 else rng.choice(["5101", "5102"])
+        gateway = rng.choice(["NY trunk", "Milano PSTN"])
+        legs.append(
+            measured(
+                n,
+                ext,
+                device,
+                gateway,
+                "New York",
+                rng.choice([None, round(rng.uniform(1.0, 4.5), 2)]),
+                rng.choice([None, rng.randint(0, 60)]),
+                rng.choice([None, rng.randint(0, 40) * 5]),
+                rng.choice([None, 0.0, 0.0, round(rng.uniform(0, 5), 1)]),
+            )
+        )
+    write_calls(settings, legs, PEOPLE)
+    window = Filters(period="custom", date_from=date(2026, 3, 3), date_to=date(2026, 3, 4), time_zone="UTC")
+    con = warehouse.connect(settings)
+    for report, column, extra in (
+        ("quality_by_device", "device", "arg_max(extension, started_at)"),
+        ("quality_by_gateway", "gateway", "null"),
+    ):
+        expected = {
+            row[0]: row[1:]
+            for row in con.execute(
+                f"""
+                select {column}, {extra}, count(*), avg(mos), min(mos), avg(jitter_ms),
+                       quantile_cont(jitter_ms, 0.95), avg(latency_ms), quantile_cont(latency_ms, 0.95),
+                       avg(packet_loss_pct), quantile_cont(packet_loss_pct, 0.95)
+                from calls
+                where mos is not null or jitter_ms is not null or latency_ms is not null or packet_loss_pct is not null
+                group by 1
+                """
+            ).fetchall()
+        }
+        rows = run_report(settings, ADMIN, report, window).records()
+        assert len(rows) == len(expected) > 1
+        for r in rows:
+            name, *numbers = expected[r["g1"]]
+            assert r.get("g1_extra") == name
+            figures = [r[k] for k in ("calls", "avg_mos", "min_mos", "avg_jitter_ms", "p95_jitter_ms")]
+            figures += [r[k] for k in ("avg_latency_ms", "p95_latency_ms", "avg_loss_pct", "p95_loss_pct")]
+            assert figures == pytest.approx(numbers, rel=1e-9), r["g1"]
+    assert dict(
+        (r["g1"], r["g1_extra"]) for r in run_report(settings, ADMIN, "quality_by_device", window).records()
+    )["SEPAAA"] == "5102"
