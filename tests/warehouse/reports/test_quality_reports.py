@@ -187,6 +187,5 @@ def test_percentiles_and_averages_equal_duckdbs_over_every_call(settings):
             figures = [r[k] for k in ("calls", "avg_mos", "min_mos", "avg_jitter_ms", "p95_jitter_ms")]
             figures += [r[k] for k in ("avg_latency_ms", "p95_latency_ms", "avg_loss_pct", "p95_loss_pct")]
             assert figures == pytest.approx(numbers, rel=1e-9), r["g1"]
-    assert dict(
-        (r["g1"], r["g1_extra"]) for r in run_report(settings, ADMIN, "quality_by_device", window).records()
-    )["SEPAAA"] == "5102"
+    devices = {r["g1"]: r["g1_extra"] for r in run_report(settings, ADMIN, "quality_by_device", window).records()}
+    assert devices["SEPAAA"] == "5102"
