@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 _REPORT_SQL = Path(__file__).parent / "reports" / "sql"
@@ -25,12 +25,17 @@ def report_sql(name: str) -> str:
     return (_REPORT_SQL / name).read_text(encoding="utf-8")
 
 
-def expand(text: str, depth: int = 0) -> str:
-    """Put the query files of warehouse/reports/sql a query names as {{sql:NAME}} in its place, as sub-queries."""
+def expand(text: str, instead: Mapping[str, str] | None = None, depth: int = 0) -> str:
+    """Put the query files of warehouse/reports/sql a query names as {{sql:NAME}} in its place, as sub-queries.
+
+    `instead` names other files to read for some of them, at any depth (NAME -> OTHER).
+    """
     if depth > 5:
         raise ValueError("report queries include each other too deeply")
+    instead = instead or {}
 
     def include(match: re.Match) -> str:
-        return "(\n" + expand(strip_comments(report_sql(match.group(1) + ".sql")), depth + 1) + "\n)"
+        name = instead.get(match.group(1), match.group(1))
+        return "(\n" + expand(strip_comments(report_sql(name + ".sql")), instead, depth + 1) + "\n)"
 
     return _INCLUDE.sub(include, text)

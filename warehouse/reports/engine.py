@@ -427,10 +427,7 @@ def build_query(
     if report.rollup_sql and reads_rollup(con, settings, report, filters, who, period):
         text = expand(strip_comments(report_sql(report.rollup_sql)))
     elif reads_load(con, settings, report, filters, who, period):
-        text = strip_comments(sql_text(report))
-        for calls_sql, load_sql in _FROM_LOAD.items():
-            text = text.replace("{{sql:" + calls_sql + "}}", "{{sql:" + load_sql + "}}")
-        text = expand(text)
+        text = expand(strip_comments(sql_text(report)), _FROM_LOAD)
     else:
         text = expand(strip_comments(sql_text(report)))
     # {{where}}: the same scope and options as a condition on any relation aliased `c` with the calls' columns

@@ -1,9 +1,9 @@
 -- Busiest hours of each gateway: the ten hours with the most traffic (erlangs) and the ten with the
 -- highest peak of concurrent calls, each with its rank by both (ties: the earlier hour first).
--- Tokens: {{sql:carrier_hours}}. Parameters: $zone (labels), $limit.
+-- Tokens: {{sql:gateway_hours}}. Parameters: $zone (labels), $limit.
 
 with hours as (
-    select * from {{sql:carrier_hours}}
+    select * from {{sql:gateway_hours}}
 ),
 
 ranked as (

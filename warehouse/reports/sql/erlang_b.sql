@@ -3,11 +3,11 @@
 -- the configured channels give). The busy hour of a day is its clock hour (local day of $zone) with
 -- the most traffic; the busy-hour traffic A is the mean of the busy hours of the $busy_days busiest
 -- days (of the days there are, when fewer). The single busiest hour and the highest peak of concurrent
--- calls are shown beside it. Tokens: {{sql:carrier_hours}}. Parameters: $zone, $busy_days, $limit.
+-- calls are shown beside it. Tokens: {{sql:gateway_hours}}. Parameters: $zone, $busy_days, $limit.
 
 -- read twice below (busy days, busiest hour): computed once
 with hours as materialized (
-    select * from {{sql:carrier_hours}}
+    select * from {{sql:gateway_hours}}
 ),
 
 daily as (

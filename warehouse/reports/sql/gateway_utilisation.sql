@@ -1,9 +1,9 @@
 -- Gateway and trunk utilisation per hour: how much of each gateway's channels the calls held, hour by
 -- hour (see carrier_legs.sql for what holds a channel, carrier_hours.sql for the split into hours).
--- Tokens: {{sql:carrier_hours}}. Parameters: $zone (labels), $limit. Seconds; erlangs.
+-- Tokens: {{sql:gateway_hours}}. Parameters: $zone (labels), $limit. Seconds; erlangs.
 
 with hours as (
-    select * from {{sql:carrier_hours}}
+    select * from {{sql:gateway_hours}}
 ),
 
 final as (

@@ -37,8 +37,6 @@ final as (
         held_s,
         connected_s,
         seizure_s,
-        held_s / 3600.0 as erlangs,
-        held_s / (3600.0 * nullif(channels, 0)) as utilisation,
         peak
     from per_hour
 )
